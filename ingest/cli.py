@@ -1,0 +1,256 @@
+"""`parwh`: the command line of the PAR warehouse.
+
+Exit codes: 0 everything loaded / built, 1 a file was rejected or a gate / build failed,
+2 usage or configuration errors (argparse's own convention).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _run_id(prefix: str = "cli") -> str:
+    return f"{prefix}__{datetime.now(UTC):%Y-%m-%dT%H:%M:%S.%f}"
+
+
+def _warehouse_url(migrate: bool = True) -> str:
+    import psycopg
+
+    from ingest import migrate as migrations
+    from ingest import warehouse
+
+    url = warehouse.url()
+    if migrate:
+        with psycopg.connect(url) as conn:
+            migrations.migrate(conn)
+    return url
+
+
+# ---- warehouse ---------------------------------------------------------------------------
+def cmd_warehouse(args: argparse.Namespace) -> int:
+    from ingest import warehouse
+
+    if args.action == "stop":
+        stopped = warehouse.stop_embedded()
+        print("embedded warehouse stopped" if stopped else "embedded warehouse was not running")
+        return EXIT_OK
+    url = _warehouse_url()
+    if args.action == "start":
+        print(f"warehouse ready: {warehouse.redact(url)}")
+    else:
+        print(url)
+    return EXIT_OK
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from ingest.pii import create_key_file
+
+    print(f"personal-data key: {create_key_file()}")
+    return EXIT_OK
+
+
+# ---- sample ------------------------------------------------------------------------------
+def cmd_sample(args: argparse.Namespace) -> int:
+    from ingest import sample
+
+    written = sample.generate(Path(args.out), args.dossiers, seed=args.seed, until=args.until)
+    for path in written:
+        print(path)
+    print(f"{len(written)} synthetic files written to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+# ---- ingest ------------------------------------------------------------------------------
+def _progress(path: Path):
+    def report(rows: int, size: int) -> None:
+        print(f"\r  {path.name}: {rows:,} rows read", end="", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _expand(paths_given: list[str]) -> list[Path]:
+    from ingest.landing import pending_files
+
+    files: list[Path] = []
+    for given in paths_given:
+        path = Path(given)
+        if path.is_dir():
+            files.extend(pending_files(path))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"no such file or folder: {given}")
+    return files
+
+
+def ingest_files(url: str, files: list[Path], *, profile: str | None, province: str | None,
+                 dry_run: bool, run_id: str, gate: bool = True) -> list:
+    """Land each file, gate each load, file each landing file away. Used by `parwh ingest` and demo."""
+    from ingest import landing, loader
+
+    results = []
+    for path in files:
+        result = loader.land_file(url, path, profile_name=profile, province=province, run_id=run_id,
+                                  dry_run=dry_run, progress=_progress(path))
+        if result.status == "loaded" and gate:
+            from expectations.gate import run_raw_gate
+
+            outcome = run_raw_gate(url, result.load_id, run_id)
+            if outcome.outcome == "fail":
+                result.status, result.error = "quarantined", outcome.message()
+        if not dry_run:
+            landing.file_away(path, result.status, result.error)
+        results.append(result)
+    return results
+
+
+def print_load_table(results: list) -> None:
+    header = f"{'file':<44} {'profile':<20} {'read':>9} {'loaded':>9} {'rejected':>9}  status"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(f"{r.file.name[:44]:<44} {(r.profile or '-')[:20]:<20} {r.rows_read:>9,} {r.rows_loaded:>9,} "
+              f"{r.rows_rejected:>9,}  {r.status}")
+    for r in results:
+        if r.error and r.status != "duplicate":
+            print(f"  {r.file.name}: {r.error}")
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    files = _expand(args.paths)
+    if not files:
+        print("nothing to ingest: no files found", file=sys.stderr)
+        return EXIT_OK
+    url = None if args.dry_run else _warehouse_url()
+    results = ingest_files(url, files, profile=args.profile, province=args.province, dry_run=args.dry_run,
+                           run_id=args.run_id or _run_id(), gate=not args.no_gate)
+    print_load_table(results)
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+# ---- build / site / status ---------------------------------------------------------------
+def build_and_gate(url: str, *, run_id: str, full_refresh: bool, as_of: date | None) -> int:
+    from expectations.gate import run_mart_gate
+    from ingest import dbt, dbt_audit, report_site
+
+    dbt_vars = {"as_of_date": as_of.isoformat()} if as_of else None
+    try:
+        dbt.build(url, full_refresh=full_refresh, vars=dbt_vars)
+    finally:
+        dbt_audit.record_run_results(url, run_id)
+    result = run_mart_gate(url, run_id)
+    print(f"mart gate: {result.outcome}")
+    if result.outcome == "fail":
+        print(result.message(), file=sys.stderr)
+    report_site.build(url, run_id=run_id)
+    return EXIT_FAILED if result.outcome == "fail" else EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    url = _warehouse_url()
+    return build_and_gate(url, run_id=args.run_id or _run_id(), full_refresh=args.full_refresh, as_of=args.as_of)
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    from ingest import report_site
+
+    index = report_site.build(_warehouse_url(), run_id=args.run_id)
+    print(f"report site: {index}")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from ingest import status
+
+    status.print_status(_warehouse_url(), limit=args.limit)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ingest import demo
+
+    return demo.run(dossiers=args.dossiers)
+
+
+# ---- parser ------------------------------------------------------------------------------
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-07-01") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parwh", description="PAR Warehouse command line")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("warehouse", help="start, stop or locate the warehouse")
+    p.add_argument("action", choices=["start", "stop", "url"])
+    p.set_defaults(func=cmd_warehouse)
+
+    p = sub.add_parser("keygen", help="create the local personal-data hashing key (.local/pii.key)")
+    p.set_defaults(func=cmd_keygen)
+
+    p = sub.add_parser("sample", help="write synthetic portal exports (clearly labelled synthetic)")
+    p.add_argument("--dossiers", type=int, default=2000)
+    p.add_argument("--out", default="landing")
+    p.add_argument("--seed", type=int, default=20250701)
+    p.add_argument("--until", type=_date, default=date(2026, 11, 20), help="last receipt date (default 2026-11-20)")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("ingest", help="land files (or folders of files) into raw, one load per file")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--profile", help="source profile to use instead of detecting it from the header")
+    p.add_argument("--province", help="GSO code of the province, for exports without a province column")
+    p.add_argument("--dry-run", action="store_true", help="read and check the files, load nothing")
+    p.add_argument("--no-gate", action="store_true", help="skip the raw validation gate (not for production)")
+    p.add_argument("--run-id")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("build", help="dbt build of the whole project, then the mart gate and the report site")
+    p.add_argument("--full-refresh", action="store_true")
+    p.add_argument("--as-of", type=_date, help="judge open dossiers at this date (default: today, Vietnam time)")
+    p.add_argument("--run-id")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("site", help="rebuild the report site from the audit tables")
+    p.add_argument("--run-id")
+    p.set_defaults(func=cmd_site)
+
+    p = sub.add_parser("status", help="the last runs and loads with their outcome")
+    p.add_argument("--limit", type=int, default=15)
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("demo", help="sample data -> nightly DAG (airflow dags test) -> report site")
+    p.add_argument("--dossiers", type=int, default=2000)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from ingest.pii import MissingKeyError
+    from ingest.profiles import ProfileError
+    from ingest.warehouse import WarehouseError
+
+    try:
+        return args.func(args)
+    except (WarehouseError, MissingKeyError, ProfileError, FileNotFoundError) as exc:
+        print(f"parwh: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("parwh: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
