@@ -11,7 +11,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 from ingest.settings import paths
 
@@ -128,6 +128,24 @@ def stop_embedded() -> bool:
     return True
 
 
+def embedded_url_without_starting() -> str:
+    """The embedded server's URL as it will be once started: its socket directory is recorded in
+    postmaster.pid (line 5) while it runs, and is the data directory by default."""
+    data_dir = paths().warehouse_data
+    socket_dir = str(data_dir)
+    pid_file = data_dir / "postmaster.pid"
+    if pid_file.exists():
+        lines = pid_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        if len(lines) > 4 and lines[4].strip():
+            socket_dir = lines[4].strip()
+    return f"postgresql://postgres:@/{EMBEDDED_DATABASE}?host={socket_dir}"
+
+
+def dbt_env_for_airflow() -> dict[str, str]:
+    """PARWH_DB_* variables for dbt tasks, computed at DAG parse time without touching the server."""
+    return parse_url(os.environ.get("WAREHOUSE_URL") or embedded_url_without_starting()).as_env()
+
+
 def url() -> str:
     """The warehouse URL every component uses; starts the embedded server when needed."""
     configured = os.environ.get("WAREHOUSE_URL")
@@ -165,7 +183,6 @@ __all__ = [
     "start_embedded",
     "stop_embedded",
     "url",
-    "urlencode",
     "with_credentials",
     "with_database",
 ]
