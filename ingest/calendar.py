@@ -143,12 +143,19 @@ def add_working_days(d: date, n: int) -> date:
     if n == 0:
         return d
     target = working_day_number(d) + n
-    cal = _calendar()
-    if target > len(cal.working_days):
+    if target > len(_calendar().working_days):
         raise ValueError(
             f"{n} working days after {d.isoformat()} is beyond the calendar's last day {LAST_DAY.isoformat()}"
         )
-    return cal.working_days[target - 1]
+    return working_day_numbered(target)
+
+
+def working_day_numbered(k: int) -> date:
+    """The working day whose working_day_number is k (k >= 1)."""
+    working_days = _calendar().working_days
+    if not 1 <= k <= len(working_days):
+        raise ValueError(f"working day number {k} is outside 1..{len(working_days)} ({FIRST_DAY}..{LAST_DAY})")
+    return working_days[k - 1]
 
 
 def next_working_day(d: date) -> date:

@@ -5,6 +5,7 @@ Pure functions: a record and a profile in, a MappedRecord or a RowRejection out.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -46,9 +47,10 @@ class MappedRecord:
 
 
 def _text(value: Any) -> str | None:
+    """Trimmed text in NFC, so composed and decomposed deliveries of a name load (and hash) alike."""
     if value is None:
         return None
-    text = str(value).strip()
+    text = unicodedata.normalize("NFC", str(value)).strip()
     return text or None
 
 
