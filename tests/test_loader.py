@@ -48,7 +48,9 @@ def test_every_row_is_loaded_or_rejected_with_its_reason(fresh_database, tmp_pat
         rejected = conn.execute(
             "select row_number, reason_code, record ->> 'Mã hồ sơ' from audit.rejected_rows order by row_number"
         ).fetchall()
-        assert rejected == [(2, "unknown_status", "A-2"), (3, "unparseable_date", "A-3"), (4, "duplicate_in_file", "A-1")]
+        assert rejected == [
+            (2, "unknown_status", "A-2"), (3, "unparseable_date", "A-3"), (4, "duplicate_in_file", "A-1"),
+        ]
         loaded = conn.execute("select dossier_code, status_code from raw.portal_dossiers order by 1").fetchall()
         assert loaded == [("A-1", "10"), ("A-4", "4")]
         events = conn.execute("select count(*) from raw.portal_dossier_events where _load_id = %s",
