@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -24,6 +25,8 @@ if TYPE_CHECKING:  # dbt is imported lazily: it is slow to import and DAG files 
 
 # Node statuses that make an invocation fail (run, test and freshness result statuses).
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
+# Unit-test diffs come coloured for the terminal; exception messages should be plain text.
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 # dbt keeps process-wide state (flags, adapters, environment), so invocations in one
 # process must not overlap.
@@ -100,7 +103,8 @@ def failing_nodes(result: dbtRunnerResult) -> list[tuple[str, str]]:
         status = str(getattr(node_result.status, "value", node_result.status))
         if status in FAILED_STATUSES:
             node = node_result.node
-            failures.append((node.unique_id, (node_result.message or status).strip()))
+            message = _ANSI_ESCAPE.sub("", node_result.message or status).strip()
+            failures.append((node.unique_id, message))
     return failures
 
 

@@ -200,7 +200,7 @@ OUTCOME_PLAN: tuple[tuple[int, str | None, float], ...] = (
     (2, "overdue", 0.005), (6, "overdue", 0.005),
 )
 MISSING_DUE_SHARE = 0.03
-SUPPLEMENT_SHARE_FINISHED = 0.13
+SUPPLEMENT_SHARE_FINISHED = 0.2
 
 
 @dataclass
@@ -328,7 +328,8 @@ class _Generator:
             for key, (number, old_name, new_name) in DEPARTMENTS.items():
                 department = old_name if version == "2004" else new_name
                 table[(export_code, version, key)] = (f"{prefix}.{number}", f"{department} {province}")
-            number = 201
+            # Communes are renumbered with the 2025 reform (201.. before, 301.. after).
+            number = 201 if version == "2004" else 301
             for territory in sorted(TERRITORY_WEIGHTS):
                 if province_code_on(territory, _first_day_of(version), self.crosswalk) != export_code:
                     continue
@@ -347,17 +348,17 @@ class _Generator:
         return f"{rng.choice(BIRTH_PROVINCES)}{rng.randint(0, 3)}{rng.randint(0, 99):02d}{rng.randint(0, 999999):06d}"
 
     def _office_moment(self, day: date, after: datetime | None = None) -> datetime:
-        """A time in office hours (07:30-17:00) on `day`, strictly after `after` when given."""
+        """A time in office hours (07:30 to before 17:00) on `day`, strictly after `after` when given."""
         start = datetime.combine(day, time(7, 30))
         end = datetime.combine(day, time(17, 0))
         if after is not None and after >= start:
             start = after + timedelta(minutes=1)
         if start >= end:
             return start + timedelta(seconds=self.rng.randint(60, 1800))
-        return start + timedelta(seconds=self.rng.randint(0, int((end - start).total_seconds())))
+        return start + timedelta(seconds=self.rng.randint(0, int((end - start).total_seconds()) - 1))
 
     def _channel(self, procedure: Procedure) -> int:
-        weights = {"full_online": (17, 80, 3), "partial_online": (45, 50, 5), "not_online": (90, 0, 10)}
+        weights = {"full_online": (25, 72, 3), "partial_online": (50, 45, 5), "not_online": (90, 0, 10)}
         return self.rng.choices((1, 2, 3), weights[procedure.online_level])[0]
 
     def _receipt(self, channel: int, first: date, last: date) -> datetime | None:
@@ -452,6 +453,8 @@ class _Generator:
             dossier.due_at = None
             for step in dossier.steps:
                 step.step_due_at = None
+            for supplement in dossier.supplements:
+                supplement.previous_due_at = None
         return dossier
 
     def _open_receipt(self, procedure: Procedure, outcome: str) -> datetime | None:
@@ -501,12 +504,12 @@ class _Generator:
                 last_event = received
 
         finish_day = calendar.add_working_days(calendar.add_working_days(clock, used), paused)
-        finished = self._office_moment(finish_day, after=last_event)
+        # The specialist's draft and the leader's approval happen on the finishing day.
+        drafted = self._office_moment(finish_day, after=last_event)
+        finished = self._office_moment(finish_day, after=drafted)
         if finished > self.until_end:
             return False
-        middle = dossier.received_at + (finished - dossier.received_at) / 2
-        dossier.steps.append(Step("Phòng chuyên môn", self._person(), middle.replace(microsecond=0), 4,
-                                  dossier.due_at))
+        dossier.steps.append(Step("Phòng chuyên môn", self._person(), drafted, 4, dossier.due_at))
         dossier.steps.append(Step("Lãnh đạo phê duyệt", self._person(), finished, 9, dossier.due_at))
         dossier.finished_at = finished
         if dossier.status == 10:

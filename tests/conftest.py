@@ -5,6 +5,7 @@ so they never depend on leftovers and can run against PostgreSQL 15 and the embe
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -13,6 +14,16 @@ import pytest
 from psycopg import sql
 
 from ingest import migrate, warehouse
+
+# Airflow reads its configuration at import: give the test session its own home and SQLite
+# metadata so tests never touch a developer's .local/airflow.
+_AIRFLOW_HOME = tempfile.mkdtemp(prefix="parwh-test-airflow-")
+os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(warehouse.paths().root / "dags")
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME}/airflow.db"
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
 def _server_admin_url() -> str:
@@ -47,3 +58,12 @@ def fresh_database(admin_url: str) -> Iterator[str]:
         yield url
     finally:
         drop_database(admin_url, name)
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> str:
+    """dbt_project/target/manifest.json, which the cosmos task group renders the DAG from."""
+    from ingest import dbt
+
+    dbt.run_dbt(["parse"], warehouse.embedded_url_without_starting())
+    return str(warehouse.paths().dbt_project / "target" / "manifest.json")
