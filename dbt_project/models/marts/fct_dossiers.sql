@@ -1,0 +1,79 @@
+-- One row per dossier: milestones, working-day durations and outcome (warehouse contract).
+-- The clock and outcome rules live in int_dossiers_clocked; this model adds the province
+-- list the GSO code was delivered against and its code on the 2025 list.
+with
+
+clocked as (
+
+    select * from {{ ref('int_dossiers_clocked') }}
+
+),
+
+crosswalk as (
+
+    select
+        old_code,
+        new_code
+    from {{ ref('province_crosswalk_2025') }}
+
+),
+
+versioned as (
+
+    select
+        clocked.*,
+        -- The 34-province list is in force from 2025-07-01 00:00 Vietnam time. A dossier not
+        -- yet received is read against the list in force at submission.
+        case
+            when coalesce(clocked.received_at, clocked.submitted_at)
+                < ('2025-07-01 00:00:00'::timestamp at time zone {{ vietnam_timezone() }})
+                then '2004'
+            else '2025'
+        end as list_version
+    from clocked
+
+)
+
+select
+    -- ids
+    versioned.dossier_id::text as dossier_id,
+    versioned.gso_code::text as gso_code,
+    versioned.list_version::text as list_version,
+    (case
+        when versioned.list_version = '2004' then crosswalk.new_code
+        else versioned.gso_code
+    end)::text as gso_code_2025,
+    versioned.procedure_code::text as procedure_code,
+    versioned.agency_code::text as agency_code,
+    versioned.load_id::bigint as load_id,
+
+    -- milestones
+    versioned.submitted_at::timestamptz as submitted_at,
+    versioned.received_at::timestamptz as received_at,
+    versioned.due_at::timestamptz as due_at,
+    versioned.finished_at::timestamptz as finished_at,
+    versioned.returned_at::timestamptz as returned_at,
+    versioned.refused_at::timestamptz as refused_at,
+
+    -- working-day clock
+    versioned.clock_start_date::date as clock_start_date,
+    versioned.as_of_date::date as as_of_date,
+    versioned.working_days_used::integer as working_days_used,
+    versioned.paused_working_days::integer as paused_working_days,
+    versioned.supplement_count::integer as supplement_count,
+    versioned.statutory_limit_working_days::numeric(8, 2) as statutory_limit_working_days,
+    versioned.outcome::text as outcome,
+    versioned.is_finished::boolean as is_finished,
+    (versioned.is_open and versioned.outcome = 'overdue')::boolean as is_overdue_at_as_of,
+
+    -- attributes
+    versioned.status_code::integer as status_code,
+    versioned.channel::integer as channel,
+    versioned.online_level::text as online_level,
+    versioned.is_paid_online::boolean as is_paid_online,
+    versioned.fee_amount::numeric(18, 2) as fee_amount,
+    versioned.has_digitised_components::boolean as has_digitised_components,
+    versioned.has_electronic_result::boolean as has_electronic_result
+from versioned
+left join crosswalk
+    on crosswalk.old_code = versioned.gso_code
