@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import holidays
 import pytest
@@ -138,12 +139,17 @@ def test_committed_holiday_seed_matches_the_holidays_package(tmp_path):
     assert all(name for _, name in rows[1:])
 
 
-def test_reference_make_up_days_cover_what_the_holidays_package_knows_from_2020():
-    # The package also lists make-up Saturdays (weekend_workdays). Before 2020 the reference file
-    # has known gaps (see ingest/reference/README.md); from 2020 a new entry in the package means
-    # the reference file needs it too.
-    package = {d for d in _VN.weekend_workdays if date(2020, 1, 1) <= d <= calendar.LAST_DAY}
+def test_reference_make_up_days_cover_what_the_holidays_package_knows():
+    # The package also lists make-up Saturdays (weekend_workdays); a new one there means our
+    # reference file (and the dbt seed, kept equal to it) needs it too.
+    package = {d for d in _VN.weekend_workdays if calendar.FIRST_DAY <= d <= calendar.LAST_DAY}
     assert package <= calendar.read_makeup_working_days()
+
+
+def test_dbt_seed_of_make_up_days_equals_the_python_reference():
+    seed = paths().dbt_project / "seeds" / "vn_makeup_working_days.csv"
+    reference = Path(calendar.__file__).parent / "reference" / "vn_makeup_working_days.csv"
+    assert seed.read_bytes() == reference.read_bytes()
 
 
 @settings(max_examples=150, deadline=None)
