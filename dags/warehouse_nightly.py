@@ -101,7 +101,12 @@ def warehouse_nightly():
             execution_mode=ExecutionMode.LOCAL,
             invocation_mode=InvocationMode.DBT_RUNNER,
         ),
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.AFTER_EACH,
+            # A test with two parents (relationships) runs once both exist, as its own task.
+            should_detach_multiple_parents_tests=True,
+        ),
         operator_args={
             "install_deps": False,
             "vars": {"as_of_date": AS_OF_DATE},
@@ -132,8 +137,16 @@ def warehouse_nightly():
         dbt_docs.publish(url)
         return str(report_site.build(url, run_id=run_id))
 
+    @task
+    def run_verdict() -> None:
+        """Fails the run when anything upstream failed (publish_site runs regardless, so it cannot)."""
+
     loads = ingest_landing_files()
-    prepare_warehouse() >> loads >> dbt >> mart_gate() >> publish_site()
+    gate = mart_gate()
+    site = publish_site()
+    verdict = run_verdict()
+    prepare_warehouse() >> loads >> dbt >> gate >> site
+    [gate, site] >> verdict
 
 
 warehouse_nightly()

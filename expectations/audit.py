@@ -28,11 +28,12 @@ def json_safe(value):
     return str(value)
 
 
-def load_status(conn: psycopg.Connection, load_id: int) -> str:
-    row = conn.execute("select status from audit.loads where load_id = %s", (load_id,)).fetchone()
+def load_status(conn: psycopg.Connection, load_id: int) -> tuple[str, str]:
+    """(status, source_kind) of a load."""
+    row = conn.execute("select status, source_kind from audit.loads where load_id = %s", (load_id,)).fetchone()
     if row is None:
         raise GateError(f"load {load_id} does not exist in audit.loads; nothing to gate")
-    return row[0]
+    return row[0], row[1]
 
 
 def start_run(

@@ -44,13 +44,13 @@ def run_raw_gate(
     including for a load whose status is not 'loaded'.
     """
     with warehouse.connect(warehouse_url) as conn:
-        status = audit.load_status(conn, load_id)
+        status, source_kind = audit.load_status(conn, load_id)
     if status != "loaded":
         raise GateError(
             f"load {load_id} has status {status!r}; the raw gate runs only on a committed "
             f"'loaded' load (a quarantined load stays quarantined; deliver a corrected file)"
         )
-    return _run_gate(warehouse_url, raw_spec(load_id), run_id, gate_paths(gx_root, site_dir))
+    return _run_gate(warehouse_url, raw_spec(load_id, source_kind), run_id, gate_paths(gx_root, site_dir))
 
 
 def run_mart_gate(

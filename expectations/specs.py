@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from expectations.errors import GateError
 from expectations.result import Gate
-from expectations.suites import MART_SUITE, RAW_SUITE
+from expectations.suites import CATALOGUE_SUITE, MART_SUITE, RAW_SUITE
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,21 @@ class GateSpec:
         return f"(select * from {self.schema}.{self.table} where _load_id = {self.load_id}) as load_rows"
 
 
-def raw_spec(load_id: int) -> GateSpec:
+def raw_spec(load_id: int, source_kind: str = "portal_export") -> GateSpec:
+    """The raw gate of one load: its suite follows what the load delivered."""
+    if source_kind == "procedure_catalogue":
+        return GateSpec(
+            gate="raw",
+            suite_name=CATALOGUE_SUITE,
+            asset_name=f"procedure_catalogue_load_{int(load_id)}",
+            schema="raw",
+            table="procedure_catalogue",
+            key_name="procedure_code",
+            index_columns=("procedure_code", "_row_number"),
+            load_id=int(load_id),
+        )
+    if source_kind != "portal_export":
+        raise GateError(f"load {load_id}: no raw suite for source kind {source_kind!r}")
     return GateSpec(
         gate="raw",
         suite_name=RAW_SUITE,

@@ -19,8 +19,9 @@ from expectations.errors import GateError
 
 SUITES_DIR = Path(__file__).with_name("suites")
 RAW_SUITE = "raw_portal_dossiers"
+CATALOGUE_SUITE = "raw_procedure_catalogue"
 MART_SUITE = "marts_fct_dossiers"
-SUITE_NAMES = (RAW_SUITE, MART_SUITE)
+SUITE_NAMES = (RAW_SUITE, CATALOGUE_SUITE, MART_SUITE)
 SEVERITIES = ("critical", "warning")
 SQL_EXPECTATION = "unexpected_rows_expectation"
 
