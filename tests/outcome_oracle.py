@@ -3,6 +3,7 @@ generator's dossiers, to check the SQL marts against. Uses ingest.calendar, not 
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from datetime import date, timedelta
 
@@ -10,6 +11,7 @@ from ingest import calendar
 from ingest.sample import Dossier
 
 NOT_JUDGED = {1, 3, 7, 8}
+WORKING_HOURS_PER_DAY = 8
 FINISHED = {9, 10}
 
 
@@ -28,6 +30,8 @@ def _working_days_used(dossier: Dossier, end: date) -> int:
 
 def _limit_in_working_days(dossier: Dossier) -> int | None:
     procedure = dossier.procedure
+    if procedure.limit_unit == "hours":
+        return math.ceil(procedure.limit_value / WORKING_HOURS_PER_DAY)
     return procedure.limit_value if procedure.limit_unit == "working_days" else None
 
 

@@ -4,7 +4,7 @@ synthetic exports in landing/ -> raw (gated) -> dbt via cosmos -> mart gate -> r
 from __future__ import annotations
 
 import subprocess
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import psycopg
 import pytest
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.warehouse, pytest.mark.airflow]
 DOSSIERS = 300
 SEED = 7
 UNTIL = date(2026, 11, 20)
-LOGICAL_DATE = datetime(2026, 11, 21, 0, 30)   # 07:30 in Vietnam: as_of_date = 2026-11-20
+LOGICAL_DATE = datetime(2026, 11, 21, 0, 30, tzinfo=UTC)   # 07:30 in Vietnam: as_of_date = 2026-11-20
 
 
 @pytest.fixture(scope="module")

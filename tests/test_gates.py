@@ -252,7 +252,7 @@ create table marts.fct_dossiers (
     dossier_id text, gso_code text, list_version text, gso_code_2025 text, procedure_code text,
     agency_code text, received_at timestamptz, due_at timestamptz, finished_at timestamptz,
     returned_at timestamptz, working_days_used integer, outcome text, channel text,
-    is_paid_online boolean, status_code integer
+    is_paid_online boolean, status_code integer, statutory_limit_working_days numeric default 5
 )
 """
 
@@ -363,3 +363,24 @@ def test_an_expectation_that_raised_counts_as_failed_with_its_error():
     assert decide([outcome]) == "warn"
     assert decide([replace(outcome, severity="critical")]) == "fail"
     assert decide([replace(outcome, success=True, error=None)]) == "pass"
+
+
+@warehouse
+def test_an_unjudgeable_dossier_warns_instead_of_failing_the_run(fresh_database, tmp_path):
+    url = fresh_database
+    create_fct_dossiers(url, GOOD_FACTS)
+    with psycopg.connect(url) as conn:
+        # Finished, no due date, procedure not in the catalogue: no outcome can be given.
+        conn.execute(
+            "insert into marts.fct_dossiers (dossier_id, gso_code, list_version, gso_code_2025, received_at,"
+            " finished_at, working_days_used, outcome, status_code, statutory_limit_working_days)"
+            " values ('D-UNKNOWN-LIMIT', '01', '2004', '01', '2025-03-04 01:30:00+00', '2025-03-05 03:00:00+00',"
+            " 1, null, 10, null)"
+        )
+
+    result = run_mart_gate(url, RUN_ID, **gate_dirs(tmp_path))
+
+    assert result.outcome == "warn", result.message()
+    (warning,) = result.failed
+    assert (warning.expectation_name, warning.severity, warning.sample_keys) == (
+        "unjudgeable_dossier", "warning", ("D-UNKNOWN-LIMIT",))

@@ -125,8 +125,13 @@ clocked as (
                 else 1
             end as clock_start_working_day_number,
         stop_day.working_day_number as clock_stop_working_day_number,
-        case
-            when procedures.statutory_limit_unit = 'working_days' then procedures.statutory_limit_value
+        -- The limit in working days: hours over the working day's length (var working_hours_per_day);
+        -- calendar days and months as the working days inside that calendar window from receipt.
+        case procedures.statutory_limit_unit
+            when 'working_days' then procedures.statutory_limit_value
+            when 'hours' then ceil(procedures.statutory_limit_value / {{ var('working_hours_per_day') }})
+            when 'days' then calendar_deadline_day.working_day_number - received_day.working_day_number
+            when 'months' then calendar_deadline_day.working_day_number - received_day.working_day_number
         end as statutory_limit_working_days
     from dossier_states
     left join supplement_pauses
@@ -135,6 +140,12 @@ clocked as (
         on procedures.procedure_id = dossier_states.procedure_code
     left join calendar as received_day
         on received_day.date_day = dossier_states.received_date
+    left join calendar as calendar_deadline_day
+        on calendar_deadline_day.date_day = case procedures.statutory_limit_unit
+            when 'days' then dossier_states.received_date + procedures.statutory_limit_value::integer
+            when 'months' then (dossier_states.received_date
+                + make_interval(months => procedures.statutory_limit_value::integer))::date
+        end
     left join calendar as stop_day
         on stop_day.date_day = case
             when dossier_states.is_finished then {{ vietnam_date('dossier_states.clock_stopped_at') }}
