@@ -60,7 +60,7 @@ def start_load(
             "insert into audit.loads (source_kind, profile, file_name, file_path, file_sha256, file_bytes,"
             " province_code, run_id, status, duplicate_of, rows_read, rows_loaded, rows_rejected, finished_at, error)"
             " values (%s, %s, %s, %s, %s, %s, %s, %s, 'duplicate', %s, 0, 0, 0, now(), %s) returning load_id",
-            (*columns, previous[0], f"same content (sha256) as load {previous[0]}; skipped"),
+            (*columns, previous[0], f"same file content as load {previous[0]}; skipped"),
         ).fetchone()[0]
         return load_id, previous[0]
 

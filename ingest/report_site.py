@@ -26,6 +26,8 @@ th{background:#f3f5f7} td.n{text-align:right;font-variant-numeric:tabular-nums}
 .pass,.loaded{color:#1a7f37;font-weight:600} .warn,.duplicate{color:#9a6700;font-weight:600}
 .fail,.rejected,.quarantined,.failed,.error{color:#cf222e;font-weight:600}
 .muted{color:#57606a} nav a{margin-right:1rem}
+.cards{display:flex;flex-wrap:wrap;gap:.6rem} .card{border:1px solid #d0d7de;border-radius:6px;padding:.5rem .8rem;
+min-width:8rem} .card .k{font-size:.8rem;color:#57606a} .card .v{font-size:1.3rem;font-weight:600}
 """
 
 
@@ -68,6 +70,41 @@ def write_rejections_csv(conn: psycopg.Connection, load_id: int, folder: Path) -
         for row in rows:
             writer.writerow([load_id, *(escape_cell(v) for v in row)])
     return target
+
+
+def _latest_run_section(conn: psycopg.Connection, run_id: str | None) -> str:
+    """What the newest run did, in one glance: files, rows, gates, dbt."""
+    run_id = run_id or (conn.execute("select run_id from audit.loads where run_id is not null"
+                                     " order by load_id desc limit 1").fetchone() or [None])[0]
+    if run_id is None:
+        return "<p class=\"muted\">No run has been recorded yet.</p>"
+    files = dict(conn.execute("select status, count(*) from audit.loads where run_id = %s group by 1",
+                              (run_id,)).fetchall())
+    rows = conn.execute("select coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),"
+                        " coalesce(sum(rows_rejected), 0) from audit.loads where run_id = %s", (run_id,)).fetchone()
+    mart = conn.execute("select outcome from audit.validation_runs where run_id = %s and gate = 'mart'"
+                        " order by validation_run_id desc limit 1", (run_id,)).fetchone()
+    dbt = conn.execute("select count(*) filter (where status in ('success', 'pass')),"
+                       " count(*) filter (where status in ('error', 'fail')) from audit.dbt_node_runs"
+                       " where run_id = %s", (run_id,)).fetchone()
+    items = [
+        ("files arrived", sum(files.values())),
+        ("loaded", files.get("loaded", 0)),
+        ("duplicates skipped", files.get("duplicate", 0)),
+        ("rejected files", files.get("rejected", 0)),
+        ("quarantined loads", files.get("quarantined", 0)),
+        ("rows read", rows[0]), ("rows loaded", rows[1]), ("rows rejected", rows[2]),
+        ("dbt nodes ok / failed", f"{dbt[0]} / {dbt[1]}"),
+        ("mart gate", mart[0] if mart else "not run"),
+    ]
+    cells = "".join(
+        f"<div class=\"card\"><div class=\"k\">{html.escape(k)}</div>"
+        f"<div class=\"v {html.escape(str(v)) if k == 'mart gate' else ''}\">"
+        f"{html.escape(f'{v:,}' if isinstance(v, int) else str(v))}</div></div>"
+        for k, v in items
+    )
+    return f"<h2 id=\"latest\">Latest run <span class=\"muted\">{html.escape(run_id)}</span></h2>" \
+           f"<div class=\"cards\">{cells}</div>"
 
 
 def _runs_section(conn: psycopg.Connection) -> str:
@@ -154,7 +191,8 @@ def build(warehouse_url: str, run_id: str | None = None, site_dir: Path | None =
     site = site_dir or paths().site
     site.mkdir(parents=True, exist_ok=True)
     with psycopg.connect(warehouse_url) as conn:
-        sections = [_runs_section(conn), _loads_section(conn, site), _failures_section(conn), _marts_section(conn)]
+        sections = [_latest_run_section(conn, run_id), _runs_section(conn), _loads_section(conn, site),
+                    _failures_section(conn), _marts_section(conn)]
     links = ["<a href=\"#runs\">Runs</a>", "<a href=\"#loads\">Loads</a>", "<a href=\"#checks\">Checks</a>",
              "<a href=\"#marts\">Marts</a>"]
     if (site / "data_docs" / "index.html").exists():
