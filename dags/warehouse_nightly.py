@@ -12,13 +12,11 @@ date in Vietnam time, minus one day), so re-running a day gives the same marts.
 
 from __future__ import annotations
 
-import os
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from dag_defaults import DEFAULT_ARGS, retry_only_transient_errors
 
 from ingest.settings import paths
 from ingest.warehouse import dbt_env_for_airflow
@@ -27,13 +25,6 @@ LOCAL_TZ = pendulum.timezone("Asia/Ho_Chi_Minh")
 DBT_PROJECT = paths().dbt_project
 AS_OF_DATE = "{{ logical_date.in_timezone('Asia/Ho_Chi_Minh').subtract(days=1).to_date_string() }}"
 
-default_args = {
-    "owner": "par-warehouse",
-    "retries": int(os.environ.get("PARWH_TASK_RETRIES", "2")),
-    "retry_delay": timedelta(minutes=1),
-    "retry_exponential_backoff": True,
-    "execution_timeout": timedelta(hours=2),
-}
 
 
 @dag(
@@ -42,7 +33,7 @@ default_args = {
     start_date=pendulum.datetime(2025, 1, 1, tz=LOCAL_TZ),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args,
+    default_args=DEFAULT_ARGS,
     tags=["par-warehouse", "nightly"],
     doc_md=__doc__,
 )
@@ -50,40 +41,33 @@ def warehouse_nightly():
     @task
     def prepare_warehouse() -> None:
         """Start (embedded) or reach the warehouse, apply pending DDL, fail abandoned loads."""
-        import psycopg
-
         from ingest import audit, migrate, warehouse
 
-        with psycopg.connect(warehouse.url(), autocommit=True) as conn:
+        with retry_only_transient_errors(), warehouse.connect(warehouse.url(), autocommit=True) as conn:
             migrate.migrate(conn)
             audit.sweep_abandoned_loads(conn)
 
     @task
     def ingest_landing_files(run_id: str | None = None) -> list[dict]:
-        """One load per file in landing/, each followed by its raw gate; files move to archive/ or quarantine/."""
+        """One load per file in landing/, each followed by its raw gate; files move to archive/ or
+        quarantine/. A rejected or quarantined file does not stop the run: it is recorded, and the
+        good loads go on to the marts."""
         import logging
 
-        from expectations.gate import run_raw_gate
-        from ingest import landing, loader, warehouse
+        from ingest import landing, warehouse
+        from ingest.cli import ingest_files
 
         log = logging.getLogger("airflow.task")
-        url = warehouse.url()
-        files = landing.pending_files()
-        log.info("%d file(s) waiting in %s", len(files), paths().landing)
-        summary = []
-        for path in files:
-            result = loader.land_file(url, path, run_id=run_id)
-            if result.status == "loaded":
-                gate = run_raw_gate(url, result.load_id, run_id)
-                if gate.outcome == "fail":
-                    result.status, result.error = "quarantined", gate.message()
-            landing.file_away(path, result.status, result.error)
-            log.info("%s: %s (read %d, loaded %d, rejected %d)%s", path.name, result.status, result.rows_read,
-                     result.rows_loaded, result.rows_rejected, f": {result.error}" if result.error else "")
-            summary.append({"file": path.name, "load_id": result.load_id, "status": result.status,
-                            "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
-                            "rows_rejected": result.rows_rejected})
-        return summary
+        with retry_only_transient_errors():
+            files = landing.pending_files()
+            log.info("%d file(s) waiting in %s", len(files), paths().landing)
+            results = ingest_files(warehouse.url(), files, profile=None, province=None, dry_run=False,
+                                   run_id=run_id)
+        for r in results:
+            log.info("%s: %s (read %d, loaded %d, rejected %d)%s", r.file.name, r.status, r.rows_read,
+                     r.rows_loaded, r.rows_rejected, f": {r.error}" if r.error and r.status != "loaded" else "")
+        return [{"file": r.file.name, "load_id": r.load_id, "status": r.status, "rows_read": r.rows_read,
+                 "rows_loaded": r.rows_loaded, "rows_rejected": r.rows_rejected} for r in results]
 
     dbt = DbtTaskGroup(
         group_id="dbt",
@@ -123,7 +107,8 @@ def warehouse_nightly():
         from expectations.gate import run_mart_gate
         from ingest import warehouse
 
-        result = run_mart_gate(warehouse.url(), run_id)
+        with retry_only_transient_errors():
+            result = run_mart_gate(warehouse.url(), run_id)
         if result.outcome == "fail":
             raise AirflowFailException(result.message())
         return result.outcome
@@ -133,9 +118,10 @@ def warehouse_nightly():
         """Rebuild the report site whatever happened upstream, so failures are visible there too."""
         from ingest import dbt_docs, report_site, warehouse
 
-        url = warehouse.url()
-        dbt_docs.publish(url)
-        return str(report_site.build(url, run_id=run_id))
+        with retry_only_transient_errors():
+            url = warehouse.url()
+            dbt_docs.publish(url)
+            return str(report_site.build(url, run_id=run_id))
 
     @task
     def run_verdict() -> None:

@@ -8,6 +8,7 @@ load whose lock nobody holds was abandoned, and the next run marks it 'failed'.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import psycopg
@@ -91,3 +92,29 @@ def sweep_abandoned_loads(conn: psycopg.Connection) -> list[int]:
         finally:
             release(conn, load_id)
     return failed
+
+
+INGEST_LOCK_KEY = 7302  # one ingest at a time per warehouse
+
+
+@contextlib.contextmanager
+def exclusive_ingest(warehouse_url: str, wait_seconds: float = 3600.0):
+    """Hold the warehouse-wide ingest lock, so two ingests (DAG and CLI, or two runs) never interleave.
+
+    Waits for a running ingest to finish; gives up with a clear error after wait_seconds.
+    """
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        if not conn.execute("select pg_try_advisory_lock(%s)", (INGEST_LOCK_KEY,)).fetchone()[0]:
+            log.warning("another ingest holds the warehouse ingest lock; waiting up to %.0fs", wait_seconds)
+            conn.execute(f"set lock_timeout = '{int(wait_seconds * 1000)}ms'")
+            try:
+                conn.execute("select pg_advisory_lock(%s)", (INGEST_LOCK_KEY,))
+            except psycopg.errors.LockNotAvailable:
+                raise TimeoutError(
+                    f"another ingest kept the warehouse ingest lock for over {wait_seconds:.0f}s; "
+                    "see `parwh status` for the running load"
+                ) from None
+        try:
+            yield
+        finally:
+            conn.execute("select pg_advisory_unlock(%s)", (INGEST_LOCK_KEY,))

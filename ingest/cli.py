@@ -7,6 +7,7 @@ Exit codes: 0 everything loaded / built, 1 a file was rejected or a gate / build
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from datetime import UTC, date, datetime
@@ -89,23 +90,33 @@ def _expand(paths_given: list[str]) -> list[Path]:
 
 def ingest_files(url: str, files: list[Path], *, profile: str | None, province: str | None,
                  dry_run: bool, run_id: str, gate: bool = True) -> list:
-    """Land each file, gate each load, file each landing file away. Used by `parwh ingest` and demo."""
-    from ingest import landing, loader
+    """Land each file, gate each load, file each landing file away, holding the ingest lock."""
+    from ingest import audit
 
     results = []
-    for path in files:
-        result = loader.land_file(url, path, profile_name=profile, province=province, run_id=run_id,
-                                  dry_run=dry_run, progress=_progress(path))
-        if result.status == "loaded" and gate:
-            from expectations.gate import run_raw_gate
-
-            outcome = run_raw_gate(url, result.load_id, run_id)
-            if outcome.outcome == "fail":
-                result.status, result.error = "quarantined", outcome.message()
-        if not dry_run:
-            landing.file_away(path, result.status, result.error)
-        results.append(result)
+    lock = audit.exclusive_ingest(url) if not dry_run else contextlib.nullcontext()
+    with lock:
+        for path in files:
+            results.append(_ingest_one(url, path, profile=profile, province=province, dry_run=dry_run,
+                                       run_id=run_id, gate=gate))
     return results
+
+
+def _ingest_one(url: str | None, path: Path, *, profile: str | None, province: str | None, dry_run: bool,
+                run_id: str, gate: bool):
+    from ingest import landing, loader
+
+    result = loader.land_file(url, path, profile_name=profile, province=province, run_id=run_id,
+                              dry_run=dry_run, progress=_progress(path))
+    if result.status == "loaded" and gate:
+        from expectations.gate import run_raw_gate
+
+        outcome = run_raw_gate(url, result.load_id, run_id)
+        if outcome.outcome == "fail":
+            result.status, result.error = "quarantined", outcome.message()
+    if not dry_run:
+        landing.file_away(path, result.status, result.error)
+    return result
 
 
 def print_load_table(results: list) -> None:

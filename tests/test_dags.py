@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import ast
 
 import pytest
 
@@ -14,9 +14,15 @@ MAX_PARSE_SECONDS = 2.0
 
 @pytest.fixture(scope="module")
 def dagbag(dbt_manifest):
-    from airflow.dag_processing.dagbag import DagBag
+    # The dag-processor pre-imports the modules a DAG file imports (parsing_pre_import_modules),
+    # so parse time is the file's own work; do the same here.
+    import cosmos  # noqa: F401
+    import pendulum  # noqa: F401
+    from airflow import sdk  # noqa: F401
+    from airflow.dag_processing.dagbag import BundleDagBag
 
-    return DagBag(dag_folder=str(DAG_FOLDER))
+    # As the dag-processor parses a bundle: the bundle folder is importable (dag_defaults.py).
+    return BundleDagBag(dag_folder=str(DAG_FOLDER), bundle_path=DAG_FOLDER, bundle_name="dags-folder")
 
 
 def test_no_import_errors(dagbag):
@@ -61,7 +67,13 @@ def test_nightly_dag_shape(dagbag):
 
 
 def test_dag_files_keep_heavy_imports_inside_tasks():
+    heavy = ("great_expectations", "pandas", "psycopg", "expectations", "dbt")
     for path in DAG_FOLDER.glob("*.py"):
-        header = Path(path).read_text(encoding="utf-8").split("@dag", 1)[0]
-        for heavy in ("import great_expectations", "import pandas", "import psycopg", "from expectations"):
-            assert heavy not in header, f"{path.name} imports {heavy!r} at module level"
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top_level = set()
+        for node in tree.body:  # module level only: imports inside tasks run at execution time
+            if isinstance(node, ast.Import):
+                top_level.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                top_level.add(node.module.split(".")[0])
+        assert not top_level & set(heavy), f"{path.name} imports {top_level & set(heavy)} at module level"
