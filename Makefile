@@ -8,7 +8,7 @@ export AIRFLOW_HOME := $(CURDIR)/.local/airflow
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test lint bench clean-local
+.PHONY: install demo test lint bench airflow clean-local
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required; set PYTHON=/path/to/python3.11")'
@@ -25,6 +25,9 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+airflow: install
+	$(BIN)/parwh airflow standalone
 
 lint: install
 	$(BIN)/ruff check .

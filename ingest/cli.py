@@ -181,6 +181,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_airflow(args: argparse.Namespace) -> int:
+    """Run an airflow command with the project's local setup (SQLite metadata, our dags/, the warehouse)."""
+    import subprocess
+
+    from ingest import airflow_env, dbt
+
+    url = _warehouse_url()
+    env = airflow_env.airflow_environment(url)
+    airflow_env.migrate_metadata(env)
+    dbt.run_dbt(["parse"], url)  # the manifest the cosmos task group renders from
+    return subprocess.run([*airflow_env.airflow_command(), *args.airflow_args], env=env).returncode
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from ingest import demo
 
@@ -236,6 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="the last runs and loads with their outcome")
     p.add_argument("--limit", type=int, default=15)
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("airflow", help="run an airflow command locally, e.g. `parwh airflow standalone`")
+    p.add_argument("airflow_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_airflow)
 
     p = sub.add_parser("demo", help="sample data -> nightly DAG (airflow dags test) -> report site")
     p.add_argument("--dossiers", type=int, default=2000)
