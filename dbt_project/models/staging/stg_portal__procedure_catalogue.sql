@@ -3,12 +3,7 @@ with
 
 visible_loads as (
 
-    select
-        load_id,
-        started_at
-    from {{ source('audit', 'loads') }}
-    where status = 'loaded'
-      and gate_outcome in ('pass', 'warn')
+    {{ visible_loads() }}
 
 ),
 
