@@ -1,6 +1,7 @@
 -- One row per dossier: milestones, working-day durations and outcome (warehouse contract).
 -- The clock and outcome rules live in int_dossiers_clocked; this model adds the province
--- list the GSO code was delivered against and its code on the 2025 list.
+-- list the GSO code was delivered against, its code on the 2025 list and the keys of both
+-- in dim_province.
 with
 
 clocked as (
@@ -24,12 +25,7 @@ versioned as (
         clocked.*,
         -- The 34-province list is in force from 2025-07-01 00:00 Vietnam time. A dossier not
         -- yet received is read against the list in force at submission.
-        case
-            when coalesce(clocked.received_at, clocked.submitted_at)
-                < ('2025-07-01 00:00:00'::timestamp at time zone {{ vietnam_timezone() }})
-                then '2004'
-            else '2025'
-        end as list_version
+        {{ province_list_version('coalesce(clocked.received_at, clocked.submitted_at)') }} as list_version
     from clocked
 
 )
@@ -43,6 +39,12 @@ select
         when versioned.list_version = '2004' then crosswalk.new_code
         else versioned.gso_code
     end)::text as gso_code_2025,
+    -- Join keys to dim_province (province_key = gso_code || '-' || list_version).
+    (versioned.gso_code || '-' || versioned.list_version)::text as province_key,
+    (case
+        when versioned.list_version = '2004' then crosswalk.new_code
+        else versioned.gso_code
+    end || '-2025')::text as province_key_2025,
     versioned.procedure_code::text as procedure_code,
     versioned.agency_code::text as agency_code,
     versioned.load_id::bigint as load_id,
