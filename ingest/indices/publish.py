@@ -1,0 +1,163 @@
+"""Land one index publication file as one load: audit.loads (source_kind 'index_publication',
+profile = the reader), its rows in raw.index_scores, one audit.index_editions row per edition
+(a PAPI workbook holds several), then the checks of ingest.indices.checks.
+
+A file whose provinces do not all resolve is 'rejected' (error: every name with its nearest
+candidates) and nothing of it reaches raw. A critical check failure quarantines the load
+(status 'quarantined', gate_outcome 'fail'); otherwise gate_outcome is 'pass' or 'warn', and
+the load is visible to staging through visible_loads().
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from ingest import audit
+from ingest.indices import checks, papi, pci
+from ingest.indices.model import Edition, LayoutNotFound, UnresolvedProvinces
+
+SOURCE_KIND = "index_publication"
+Reader = Callable[..., list[Edition]]
+READERS: dict[str, tuple[str, Reader]] = {
+    "PCI": (pci.READER, pci.read),
+    "PAPI": (papi.READER, papi.read),
+}
+RAW_COLUMNS = (
+    "_load_id", "_row_number", "index_code", "edition_year", "period", "unit_name", "gso_code", "component",
+    "value", "rank_published", "source_sheet", "methodology_version", "list_version", "universe", "scale_min",
+    "scale_max", "tier", "source_file", "source_reference",
+)
+
+
+@dataclass
+class PublishResult:
+    name: str
+    profile: str | None
+    load_id: int | None
+    status: str
+    rows_loaded: int = 0
+    gate_outcome: str | None = None
+    error: str | None = None
+    failures: list[checks.CheckFailure] = field(default_factory=list)
+
+
+def _choose_reader(path: Path, index_code: str | None) -> tuple[str, Reader]:
+    if index_code is not None:
+        if index_code not in READERS:
+            raise ValueError(f"no reader for index {index_code!r}; readers: {', '.join(READERS)}")
+        return READERS[index_code]
+    stem = path.stem.lower()
+    for code, reader in READERS.items():
+        if code.lower() in stem:
+            return reader
+    raise ValueError(f"{path.name}: cannot tell which index it publishes from its name; pass --index")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def raw_rows(load_id: int, source_file: str, editions: list[Edition]) -> list[tuple]:
+    """raw.index_scores rows (RAW_COLUMNS order); one _row_number per published source row."""
+    numbers: dict[tuple[str, str, int | None, str], int] = {}
+    rows = []
+    for edition in editions:
+        for score in edition.scores:
+            key = (edition.period, edition.source_sheet, score.source_row, score.component)
+            # Rows without a source position (JSON, template) get their own number each.
+            number_key = key[:3] if score.source_row is not None else (*key[:2], len(rows), "")
+            number = numbers.setdefault(number_key, len(numbers) + 1)
+            scale_min, scale_max = edition.methodology.scale(score.component)
+            rows.append((
+                load_id, number, edition.index_code, str(edition.edition_year), edition.period, score.unit_name,
+                score.province.gso_code, score.component, _text(score.value), _text(score.rank_published),
+                edition.source_sheet, edition.methodology.methodology_version, edition.list_version,
+                str(edition.universe), _text(scale_min), _text(scale_max), score.tier, source_file,
+                getattr(score, "source_reference", None),
+            ))
+    return rows
+
+
+def publish_file(
+    warehouse_url: str,
+    path: Path,
+    *,
+    index_code: str | None = None,
+    edition_year: int | None = None,
+    run_id: str | None = None,
+) -> PublishResult:
+    """Land `path` as one load and validate it; never raises for a bad file (see the result)."""
+    path = Path(path)
+    profile, read = _choose_reader(path, index_code)
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        load_id, duplicate_of = audit.start_load(
+            conn, source_kind=SOURCE_KIND, profile=profile, file_name=path.name, file_path=str(path),
+            file_sha256=_sha256(path), file_bytes=path.stat().st_size, province_code=None, run_id=run_id,
+        )
+        if duplicate_of is not None:
+            return PublishResult(path.name, profile, load_id, "duplicate",
+                                 error=f"same file content as load {duplicate_of}; skipped")
+        try:
+            return _land(conn, load_id, path, profile, read, edition_year)
+        finally:
+            audit.release(conn, load_id)
+
+
+def _finish(conn: psycopg.Connection, load_id: int, status: str, error: str | None) -> None:
+    conn.execute(
+        "update audit.loads set status = %s, error = %s, rows_read = 0, rows_loaded = 0, rows_rejected = 0,"
+        " finished_at = now() where load_id = %s",
+        (status, error, load_id),
+    )
+
+
+def _land(conn: psycopg.Connection, load_id: int, path: Path, profile: str, read: Reader,
+          edition_year: int | None) -> PublishResult:
+    try:
+        editions = read(path, edition_year)
+    except (UnresolvedProvinces, LayoutNotFound) as error:
+        _finish(conn, load_id, "rejected", str(error))
+        return PublishResult(path.name, profile, load_id, "rejected", error=str(error))
+    except Exception as error:  # a broken file must leave a finished audit row, then surface
+        _finish(conn, load_id, "failed", f"{type(error).__name__}: {error}")
+        raise
+    rows = raw_rows(load_id, path.name, editions)
+    with conn.transaction():
+        with conn.cursor().copy(f"copy raw.index_scores ({', '.join(RAW_COLUMNS)}) from stdin") as copy:
+            for row in rows:
+                copy.write_row(row)
+        for edition in editions:
+            method = edition.methodology
+            conn.execute(
+                "insert into audit.index_editions (load_id, index_code, edition_year, period, list_version,"
+                " universe, methodology_version, scale_min, scale_max, composite_formula, source_file,"
+                " source_sheet) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (load_id, edition.index_code, edition.edition_year, edition.period, edition.list_version,
+                 edition.universe, method.methodology_version, method.total_scale_min, method.total_scale_max,
+                 method.composite_formula, path.name, edition.source_sheet),
+            )
+        conn.execute(
+            "update audit.loads set status = 'loaded', rows_read = %s, rows_loaded = %s, rows_rejected = 0,"
+            " finished_at = now() where load_id = %s",
+            (len(rows), len(rows), load_id),
+        )
+    failures = checks.check_load(conn, load_id)
+    gate = checks.outcome(failures)
+    error = "; ".join(map(str, failures[:20])) or None
+    status = "quarantined" if gate == "fail" else "loaded"
+    conn.execute("update audit.loads set status = %s, gate_outcome = %s, error = %s where load_id = %s",
+                 (status, gate, error, load_id))
+    return PublishResult(path.name, profile, load_id, status, len(rows), gate, error, failures)
