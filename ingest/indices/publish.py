@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 
 from ingest import audit
-from ingest.indices import checks, papi, pci
+from ingest.indices import checks, dvc766, papi, pci, periods, template
 from ingest.indices.model import Edition, LayoutNotFound, UnresolvedProvinces
 
 SOURCE_KIND = "index_publication"
@@ -26,7 +26,11 @@ Reader = Callable[..., list[Edition]]
 READERS: dict[str, tuple[str, Reader]] = {
     "PCI": (pci.READER, pci.read),
     "PAPI": (papi.READER, papi.read),
+    "DVC766": (dvc766.READER, dvc766.read),
 }
+# Indices published only as PDF or infographics: typed into the long template.
+TEMPLATE_INDICES = ("PAR_INDEX", "SIPAS", "ICT_INDEX")
+TEMPLATE = (template.READER, template.read)
 RAW_COLUMNS = (
     "_load_id", "_row_number", "index_code", "edition_year", "period", "unit_name", "gso_code", "component",
     "value", "rank_published", "source_sheet", "methodology_version", "list_version", "universe", "scale_min",
@@ -47,11 +51,19 @@ class PublishResult:
 
 
 def _choose_reader(path: Path, index_code: str | None) -> tuple[str, Reader]:
+    """The reader of `index_code`, else the one the file name names ('PCI_2016.xlsx',
+    'dvc766_2025-Q3.json', 'par_index_2023.csv'); any .csv is the long template."""
     if index_code is not None:
+        if index_code in TEMPLATE_INDICES:
+            return TEMPLATE
         if index_code not in READERS:
-            raise ValueError(f"no reader for index {index_code!r}; readers: {', '.join(READERS)}")
+            raise ValueError(f"no reader for index {index_code!r}; readers: "
+                             f"{', '.join((*READERS, *TEMPLATE_INDICES))}")
         return READERS[index_code]
-    stem = path.stem.lower()
+    stem = path.stem.lower().replace("-", "_")
+    if path.suffix.lower() == ".csv" or "template" in stem or any(
+            code.lower() in stem for code in TEMPLATE_INDICES):
+        return TEMPLATE
     for code, reader in READERS.items():
         if code.lower() in stem:
             return reader
@@ -96,10 +108,13 @@ def publish_file(
     path: Path,
     *,
     index_code: str | None = None,
-    edition_year: int | None = None,
+    edition_year: int | str | None = None,
     run_id: str | None = None,
 ) -> PublishResult:
-    """Land `path` as one load and validate it; never raises for a bad file (see the result)."""
+    """Land `path` as one load and validate it; never raises for a bad file (see the result).
+
+    `edition_year` is a year, or for the 766 index and the template a period such as
+    '2025-Q3', '2025-10' or '2025-YTD-10' (by default taken from the sheet or file name)."""
     path = Path(path)
     profile, read = _choose_reader(path, index_code)
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
@@ -125,10 +140,10 @@ def _finish(conn: psycopg.Connection, load_id: int, status: str, error: str | No
 
 
 def _land(conn: psycopg.Connection, load_id: int, path: Path, profile: str, read: Reader,
-          edition_year: int | None) -> PublishResult:
+          edition_year: int | str | None) -> PublishResult:
     try:
         editions = read(path, edition_year)
-    except (UnresolvedProvinces, LayoutNotFound) as error:
+    except (UnresolvedProvinces, LayoutNotFound, template.TemplateRowsInvalid, periods.PeriodError) as error:
         _finish(conn, load_id, "rejected", str(error))
         return PublishResult(path.name, profile, load_id, "rejected", error=str(error))
     except Exception as error:  # a broken file must leave a finished audit row, then surface

@@ -1,0 +1,61 @@
+"""Edition periods: '2016' (a yearly edition) and the 766 index's views '2025-Q3' (quarter),
+'2025-10' (month) and '2025-YTD-10' (year to date through October). The province list of an
+edition is the one in force on its period's last day."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+_PERIOD = re.compile(
+    r"(?<![0-9])(?P<year>(?:19|20)[0-9]{2})"
+    r"(?:[-_](?:(?P<quarter>Q[1-4])|YTD[-_](?P<ytd>[0-9]{1,2})|(?P<month>[0-9]{1,2})))?(?![0-9])",
+    re.IGNORECASE,
+)
+
+
+class PeriodError(ValueError):
+    """No period, or one that is not written as a period: the file is rejected, not failed."""
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str      # as stored in raw.index_scores.period
+    year: int
+    last_day: date
+
+
+def _month_end(year: int, month: int) -> date:
+    if not 1 <= month <= 12:
+        raise PeriodError(f"month {month} of {year} is not a month")
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _from_match(found: re.Match[str]) -> Period:
+    year = int(found["year"])
+    if found["quarter"]:
+        quarter = int(found["quarter"][1])
+        return Period(f"{year}-Q{quarter}", year, _month_end(year, quarter * 3))
+    if found["ytd"]:
+        month = int(found["ytd"])
+        return Period(f"{year}-YTD-{month:02d}", year, _month_end(year, month))
+    if found["month"]:
+        month = int(found["month"])
+        return Period(f"{year}-{month:02d}", year, _month_end(year, month))
+    return Period(str(year), year, date(year, 12, 31))
+
+
+def parse(text: str | int) -> Period:
+    """The period written exactly as `text` ('2025', '2025-Q3', '2025-10', '2025-YTD-10')."""
+    found = _PERIOD.fullmatch(str(text).strip())
+    if found is None:
+        raise PeriodError(f"{text!r} is not a period: write 2025, 2025-Q3, 2025-10 or 2025-YTD-10")
+    return _from_match(found)
+
+
+def in_name(name: str) -> Period | None:
+    """The period a file name carries ('dvc766_2025-Q3.json' -> 2025-Q3), or None."""
+    found = _PERIOD.search(name)
+    return _from_match(found) if found else None
