@@ -64,9 +64,9 @@ def warehouse_nightly():
             results = ingest_files(warehouse.url(), files, profile=None, province=None, dry_run=False,
                                    run_id=run_id)
         for r in results:
-            log.info("%s: %s (read %d, loaded %d, rejected %d)%s", r.file.name, r.status, r.rows_read,
+            log.info("%s: %s (read %d, loaded %d, rejected %d)%s", r.name, r.status, r.rows_read,
                      r.rows_loaded, r.rows_rejected, f": {r.error}" if r.error and r.status != "loaded" else "")
-        return [{"file": r.file.name, "load_id": r.load_id, "status": r.status, "rows_read": r.rows_read,
+        return [{"file": r.name, "load_id": r.load_id, "status": r.status, "rows_read": r.rows_read,
                  "rows_loaded": r.rows_loaded, "rows_rejected": r.rows_rejected} for r in results]
 
     dbt = DbtTaskGroup(

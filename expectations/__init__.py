@@ -8,13 +8,14 @@ Importing this package is cheap; Great Expectations is imported when a gate runs
 
 from expectations.errors import GateError, GateFailed
 from expectations.gate import run_mart_gate, run_raw_gate
-from expectations.result import ExpectationOutcome, GateResult
+from expectations.result import ExpectationOutcome, GateResult, SuiteResult
 
 __all__ = [
     "ExpectationOutcome",
     "GateError",
     "GateFailed",
     "GateResult",
+    "SuiteResult",
     "run_mart_gate",
     "run_raw_gate",
 ]

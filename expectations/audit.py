@@ -9,7 +9,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from expectations.errors import GateError
-from expectations.result import GateResult
+from expectations.result import GateResult, SuiteResult
 
 # Written when the gate starts, so a gate that dies half-way leaves a visible trace.
 UNFINISHED = "gate started but did not finish (process killed or crashed)"
@@ -57,13 +57,13 @@ def record_error(conn: psycopg.Connection, validation_run_id: int, message: str)
         )
 
 
-def _insert_results(conn: psycopg.Connection, result: GateResult, validation_run_id: int) -> None:
+def _insert_results(conn: psycopg.Connection, result: GateResult, suite: SuiteResult) -> None:
     rows = [
         (
-            validation_run_id,
+            suite.validation_run_id,
             result.run_id,
             result.load_id,
-            result.suite_name,
+            suite.suite_name,
             o.expectation_type,
             o.expectation_name,
             o.column,
@@ -74,7 +74,7 @@ def _insert_results(conn: psycopg.Connection, result: GateResult, validation_run
             Jsonb(list(o.sample_keys)),
             Jsonb(json_safe({**o.details, "why": o.why, "error": o.error})),
         )
-        for o in result.outcomes
+        for o in suite.outcomes
     ]
     with conn.cursor() as cur:
         cur.executemany(
@@ -86,24 +86,31 @@ def _insert_results(conn: psycopg.Connection, result: GateResult, validation_run
         )
 
 
-def record_result(conn: psycopg.Connection, validation_run_id: int, result: GateResult) -> None:
-    """Results, the run row and (raw gate) the load's verdict, in one transaction."""
+def record_result(conn: psycopg.Connection, result: GateResult) -> None:
+    """Every suite's results and run row and (raw gate) the load's verdict, in one transaction.
+
+    Each suite keeps its own validation_runs row (its outcome, counts, Data Docs page); the
+    load's verdict is the gate's: quarantined when any suite failed critically.
+    """
     with conn.transaction():
-        _insert_results(conn, result, validation_run_id)
-        conn.execute(
-            "update audit.validation_runs set outcome = %s, expectations = %s, critical_failures = %s,"
-            " warnings = %s, data_docs_path = %s, finished_at = now(), message = %s"
-            " where validation_run_id = %s",
-            (
-                result.outcome,
-                result.expectations,
-                result.critical_failures,
-                result.warnings,
-                str(result.data_docs_path) if result.data_docs_path else None,
-                result.message(),
-                validation_run_id,
-            ),
-        )
+        for suite in result.suites:
+            if suite.validation_run_id is None:
+                raise GateError(f"suite {suite.suite_name} has no validation_runs row to record into")
+            _insert_results(conn, result, suite)
+            conn.execute(
+                "update audit.validation_runs set outcome = %s, expectations = %s, critical_failures = %s,"
+                " warnings = %s, data_docs_path = %s, finished_at = now(), message = %s"
+                " where validation_run_id = %s",
+                (
+                    suite.outcome,
+                    suite.expectations,
+                    suite.critical_failures,
+                    suite.warnings,
+                    str(suite.data_docs_path) if suite.data_docs_path else None,
+                    result.only(suite).message(),
+                    suite.validation_run_id,
+                ),
+            )
         if result.gate == "raw":
             _record_load_verdict(conn, result)
 

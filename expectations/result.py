@@ -6,6 +6,7 @@ cheaply and tests can build results by hand.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -56,7 +57,7 @@ class ExpectationOutcome:
         return line
 
 
-def decide(outcomes: list[ExpectationOutcome]) -> Outcome:
+def decide(outcomes: Iterable[ExpectationOutcome]) -> Outcome:
     """fail on any failed critical expectation, warn on any failed warning, else pass."""
     failed = [o for o in outcomes if not o.success]
     if any(o.severity == "critical" for o in failed):
@@ -66,18 +67,14 @@ def decide(outcomes: list[ExpectationOutcome]) -> Outcome:
     return "pass"
 
 
-@dataclass(frozen=True)
-class GateResult:
-    gate: Gate
-    outcome: Outcome
-    suite_name: str
-    run_id: str
-    load_id: int | None
-    key_name: str                      # dossier_code (raw) or dossier_id (mart)
+class _Tally:
+    """Counts and verdict over `self.outcomes`, shared by one suite's result and a whole gate's."""
+
     outcomes: tuple[ExpectationOutcome, ...]
-    data_docs_path: Path | None        # this run's validation page; None if Data Docs failed
-    data_docs_index: Path | None
-    validation_run_id: int | None = None
+
+    @property
+    def outcome(self) -> Outcome:
+        return decide(self.outcomes)
 
     @property
     def failed(self) -> list[ExpectationOutcome]:
@@ -110,17 +107,85 @@ class GateResult:
             "warnings": self.warnings,
         }
 
+
+@dataclass(frozen=True)
+class SuiteResult(_Tally):
+    """One suite validated once: one audit.validation_runs row and one Data Docs page."""
+
+    suite_name: str
+    key_name: str                      # the business key sampled for failures (dossier_code, dossier_id, ...)
+    outcomes: tuple[ExpectationOutcome, ...]
+    data_docs_path: Path | None = None  # this validation's page; None if Data Docs failed
+    validation_run_id: int | None = None
+
+
+@dataclass(frozen=True)
+class GateResult(_Tally):
+    """One gate run: the raw gate of one load (one or more suites) or the mart gate of one run.
+
+    A portal export's raw gate validates its dossiers and its events (two suites); the load is
+    quarantined when either fails critically. The convenience properties suite_name, key_name,
+    data_docs_path and validation_run_id describe the first (primary) suite.
+    """
+
+    gate: Gate
+    run_id: str
+    load_id: int | None
+    suites: tuple[SuiteResult, ...]
+    data_docs_index: Path | None = None
+
+    @property
+    def outcomes(self) -> tuple[ExpectationOutcome, ...]:
+        return tuple(o for suite in self.suites for o in suite.outcomes)
+
+    @property
+    def suite_names(self) -> tuple[str, ...]:
+        return tuple(suite.suite_name for suite in self.suites)
+
+    @property
+    def suite_name(self) -> str:
+        return self.suites[0].suite_name
+
+    @property
+    def key_name(self) -> str:
+        return self.suites[0].key_name
+
+    @property
+    def data_docs_path(self) -> Path | None:
+        return self.suites[0].data_docs_path
+
+    @property
+    def validation_run_id(self) -> int | None:
+        return self.suites[0].validation_run_id
+
+    def suite(self, name: str) -> SuiteResult:
+        for suite in self.suites:
+            if suite.suite_name == name:
+                return suite
+        raise KeyError(f"the {self.gate} gate did not run suite {name!r} (it ran {', '.join(self.suite_names)})")
+
+    def only(self, suite: SuiteResult) -> GateResult:
+        """This gate narrowed to one of its suites (what that suite's validation_runs row records)."""
+        return GateResult(self.gate, self.run_id, self.load_id, (suite,), self.data_docs_index)
+
     def message(self) -> str:
         subject = f"load {self.load_id}" if self.load_id is not None else f"run {self.run_id}"
         verdict = {"pass": "passed", "warn": "passed with warnings", "fail": "FAILED"}[self.outcome]
+        several = len(self.suites) > 1
+        suites = f"suites {', '.join(self.suite_names)}" if several else f"suite {self.suite_name}"
         head = (
-            f"{self.gate} gate {verdict} for {subject} (suite {self.suite_name}): "
+            f"{self.gate} gate {verdict} for {subject} ({suites}): "
             f"{self.successful} of {self.expectations} expectations met, "
             f"{self.critical_failures} critical failure(s), {self.warnings} warning(s)."
         )
-        lines = [head] + [f"- {o.describe(self.key_name)}" for o in self.failed]
-        if self.data_docs_path:
-            lines.append(f"Data Docs: {self.data_docs_path}")
+        failures = sorted(
+            ((suite, o) for suite in self.suites for o in suite.failed), key=lambda pair: pair[1].severity != "critical"
+        )
+        lines = [head] + [
+            f"- {suite.suite_name}: {o.describe(suite.key_name)}" if several else f"- {o.describe(suite.key_name)}"
+            for suite, o in failures
+        ]
+        lines += [f"Data Docs: {suite.data_docs_path}" for suite in self.suites if suite.data_docs_path]
         return "\n".join(lines)
 
     def raise_for_failure(self) -> GateResult:

@@ -1,4 +1,4 @@
-"""What each gate validates: the table, the rows, and how offending rows are named."""
+"""What each gate validates: the tables, the rows, and how offending rows are named."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from expectations.errors import GateError
 from expectations.result import Gate
-from expectations.suites import CATALOGUE_SUITE, MART_SUITE, RAW_SUITE
+from expectations.suites import CATALOGUE_SUITE, EVENTS_SUITE, INDEX_SUITE, MART_SUITE, RAW_SUITE
 
 
 @dataclass(frozen=True)
@@ -33,40 +33,63 @@ class GateSpec:
         return f"(select * from {self.schema}.{self.table} where _load_id = {self.load_id}) as load_rows"
 
 
-def raw_spec(load_id: int, source_kind: str = "portal_export") -> GateSpec:
-    """The raw gate of one load: its suite follows what the load delivered."""
-    if source_kind == "procedure_catalogue":
-        return GateSpec(
+@dataclass(frozen=True)
+class _RawTable:
+    suite_name: str
+    table: str
+    key_name: str
+    index_columns: tuple[str, ...]
+
+
+# What a load of each source kind writes into raw, in the order its suites run. A portal export
+# delivers dossiers and their events (supplements, processing steps): one gate judges both.
+RAW_TABLES: dict[str, tuple[_RawTable, ...]] = {
+    "portal_export": (
+        _RawTable(RAW_SUITE, "portal_dossiers", "dossier_code", ("dossier_code", "_row_number")),
+        _RawTable(EVENTS_SUITE, "portal_dossier_events", "dossier_code",
+                  ("dossier_code", "_row_number", "event_kind", "event_seq")),
+    ),
+    "procedure_catalogue": (
+        _RawTable(CATALOGUE_SUITE, "procedure_catalogue", "procedure_code", ("procedure_code", "_row_number")),
+    ),
+    # One published row becomes one raw row per component: the file row number names it.
+    "index_publication": (
+        _RawTable(INDEX_SUITE, "index_scores", "_row_number", ("_row_number", "unit_name", "component")),
+    ),
+}
+
+
+def raw_specs(load_id: int, source_kind: str) -> tuple[GateSpec, ...]:
+    """The raw gate of one load: one spec per raw table its source kind writes."""
+    tables = RAW_TABLES.get(source_kind)
+    if tables is None:
+        raise GateError(
+            f"load {load_id}: no raw suite for source kind {source_kind!r} (known: {', '.join(RAW_TABLES)})"
+        )
+    return tuple(
+        GateSpec(
             gate="raw",
-            suite_name=CATALOGUE_SUITE,
-            asset_name=f"procedure_catalogue_load_{int(load_id)}",
+            suite_name=table.suite_name,
+            asset_name=f"{table.table}_load_{int(load_id)}",
             schema="raw",
-            table="procedure_catalogue",
-            key_name="procedure_code",
-            index_columns=("procedure_code", "_row_number"),
+            table=table.table,
+            key_name=table.key_name,
+            index_columns=table.index_columns,
             load_id=int(load_id),
         )
-    if source_kind != "portal_export":
-        raise GateError(f"load {load_id}: no raw suite for source kind {source_kind!r}")
-    return GateSpec(
-        gate="raw",
-        suite_name=RAW_SUITE,
-        asset_name=f"portal_dossiers_load_{int(load_id)}",
-        schema="raw",
-        table="portal_dossiers",
-        key_name="dossier_code",
-        index_columns=("dossier_code", "_row_number"),
-        load_id=int(load_id),
+        for table in tables
     )
 
 
-def mart_spec() -> GateSpec:
-    return GateSpec(
-        gate="mart",
-        suite_name=MART_SUITE,
-        asset_name="fct_dossiers",
-        schema="marts",
-        table="fct_dossiers",
-        key_name="dossier_id",
-        index_columns=("dossier_id",),
+def mart_specs() -> tuple[GateSpec, ...]:
+    return (
+        GateSpec(
+            gate="mart",
+            suite_name=MART_SUITE,
+            asset_name="fct_dossiers",
+            schema="marts",
+            table="fct_dossiers",
+            key_name="dossier_id",
+            index_columns=("dossier_id",),
+        ),
     )

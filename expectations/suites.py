@@ -19,9 +19,11 @@ from expectations.errors import GateError
 
 SUITES_DIR = Path(__file__).with_name("suites")
 RAW_SUITE = "raw_portal_dossiers"
+EVENTS_SUITE = "raw_portal_dossier_events"
 CATALOGUE_SUITE = "raw_procedure_catalogue"
+INDEX_SUITE = "raw_index_scores"
 MART_SUITE = "marts_fct_dossiers"
-SUITE_NAMES = (RAW_SUITE, CATALOGUE_SUITE, MART_SUITE)
+SUITE_NAMES = (RAW_SUITE, EVENTS_SUITE, CATALOGUE_SUITE, INDEX_SUITE, MART_SUITE)
 SEVERITIES = ("critical", "warning")
 SQL_EXPECTATION = "unexpected_rows_expectation"
 

@@ -66,11 +66,22 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 # ---- ingest ------------------------------------------------------------------------------
-def _progress(path: Path):
-    def report(rows: int, size: int) -> None:
-        print(f"\r  {path.name}: {rows:,} rows read", end="", file=sys.stderr, flush=True)
+class _ProgressBars:
+    """One stderr progress bar per load (each member of a .zip is its own load)."""
 
-    return report
+    def __init__(self) -> None:
+        self.bars: list = []
+
+    def __call__(self, name: str):
+        from ingest.progress import ProgressBar
+
+        self.close()
+        self.bars.append(ProgressBar(name))
+        return self.bars[-1]
+
+    def close(self) -> None:
+        for bar in self.bars:
+            bar.close()
 
 
 def _expand(paths_given: list[str]) -> list[Path]:
@@ -97,38 +108,48 @@ def ingest_files(url: str, files: list[Path], *, profile: str | None, province: 
     lock = audit.exclusive_ingest(url) if not dry_run else contextlib.nullcontext()
     with lock:
         for path in files:
-            results.append(_ingest_one(url, path, profile=profile, province=province, dry_run=dry_run,
+            results.extend(_ingest_one(url, path, profile=profile, province=province, dry_run=dry_run,
                                        run_id=run_id, gate=gate))
     return results
 
 
 def _ingest_one(url: str | None, path: Path, *, profile: str | None, province: str | None, dry_run: bool,
-                run_id: str, gate: bool):
+                run_id: str, gate: bool) -> list:
+    """The loads of one landing file: the file itself, or each member of a .zip."""
     from ingest import landing, loader
 
-    result = loader.land_file(url, path, profile_name=profile, province=province, run_id=run_id,
-                              dry_run=dry_run, progress=_progress(path))
-    if result.status == "loaded" and gate:
-        from expectations.gate import run_raw_gate
+    bars = _ProgressBars()
+    try:
+        loads = loader.land_path(url, path, profile_name=profile, province=province, run_id=run_id,
+                                 dry_run=dry_run, progress=bars)
+    finally:
+        bars.close()
+    for result in loads:
+        if result.status == "loaded" and gate:
+            from expectations.gate import run_raw_gate
 
-        outcome = run_raw_gate(url, result.load_id, run_id)
-        if outcome.outcome == "fail":
-            result.status, result.error = "quarantined", outcome.message()
+            outcome = run_raw_gate(url, result.load_id, run_id)
+            if outcome.outcome == "fail":
+                result.status, result.error = "quarantined", outcome.message()
     if not dry_run:
-        landing.file_away(path, result.status, result.error)
-    return result
+        # A .zip moves as a whole: to the archive when every member loaded, else to quarantine.
+        bad = [r for r in loads if r.status not in ("loaded", "duplicate")]
+        landing.file_away(path, bad[0].status if bad else "loaded",
+                          "; ".join(f"{r.name}: {r.status}: {r.error}" for r in bad) or None)
+    return loads
 
 
 def print_load_table(results: list) -> None:
-    header = f"{'file':<44} {'profile':<20} {'read':>9} {'loaded':>9} {'rejected':>9}  status"
+    width = max([44, *(len(r.name) for r in results)])
+    header = f"{'file':<{width}} {'profile':<20} {'read':>9} {'loaded':>9} {'rejected':>9}  status"
     print(header)
     print("-" * len(header))
     for r in results:
-        print(f"{r.file.name[:44]:<44} {(r.profile or '-')[:20]:<20} {r.rows_read:>9,} {r.rows_loaded:>9,} "
+        print(f"{r.name:<{width}} {(r.profile or '-')[:20]:<20} {r.rows_read:>9,} {r.rows_loaded:>9,} "
               f"{r.rows_rejected:>9,}  {r.status}")
     for r in results:
         if r.error and r.status != "duplicate":
-            print(f"  {r.file.name}: {r.error}")
+            print(f"  {r.name}: {r.error}")
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -141,6 +162,22 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                            run_id=args.run_id or _run_id(), gate=not args.no_gate)
     print_load_table(results)
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+# ---- publish (index publications) --------------------------------------------------------
+def cmd_publish(args: argparse.Namespace) -> int:
+    from ingest.indices.publish import publish_file
+
+    url = _warehouse_url()
+    run_id = args.run_id or _run_id()
+    results = [publish_file(url, path, index_code=args.index, edition_year=args.edition, run_id=run_id)
+               for path in _expand(args.paths)]
+    for r in results:
+        print(f"{r.name}  {r.profile}  load {r.load_id}  {r.rows_loaded} rows  {r.status}"
+              f"{'  gate ' + r.gate_outcome if r.gate_outcome else ''}")
+        if r.error and r.status != "duplicate":
+            print(f"  {r.error}")
+    return EXIT_OK if all(r.status in ("loaded", "duplicate") for r in results) else EXIT_FAILED
 
 
 # ---- build / site / status ---------------------------------------------------------------
@@ -236,6 +273,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-id")
     p.set_defaults(func=cmd_ingest)
 
+    p = sub.add_parser("publish", help="land index publications (PCI, PAPI, 766, PAR INDEX / SIPAS / ICT template),"
+                                       " one load per file")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--index", help="index code (PCI, PAPI, DVC766, PAR_INDEX, SIPAS, ICT_INDEX) instead of"
+                                   " detecting it from the file name")
+    p.add_argument("--edition", help="edition year (2016) or 766 period (2025-Q3, 2025-10, 2025-YTD-10), when"
+                                     " neither the sheet nor the file name says it")
+    p.add_argument("--run-id")
+    p.set_defaults(func=cmd_publish)
+
     p = sub.add_parser("build", help="dbt build of the whole project, then the mart gate and the report site")
     p.add_argument("--full-refresh", action="store_true")
     p.add_argument("--as-of", type=_date, help="judge open dossiers at this date (default: today, Vietnam time)")
@@ -266,13 +313,14 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     import psycopg
 
+    from ingest.archives import LimitSettingError
     from ingest.pii import MissingKeyError
     from ingest.profiles import ProfileError
     from ingest.warehouse import WarehouseError
 
     try:
         return args.func(args)
-    except (WarehouseError, MissingKeyError, ProfileError, FileNotFoundError) as exc:
+    except (WarehouseError, MissingKeyError, ProfileError, FileNotFoundError, LimitSettingError) as exc:
         print(f"parwh: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except psycopg.OperationalError as exc:

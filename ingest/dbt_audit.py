@@ -10,6 +10,18 @@ import psycopg
 
 from ingest.settings import paths
 
+# Statuses of a test whose failing rows an auditor will want to see.
+UNSUCCESSFUL = frozenset({"fail", "warn", "error"})
+
+
+def _message(result: dict[str, Any]) -> str | None:
+    """dbt's message, plus where a failing test's rows are kept when the test stores failures."""
+    message = (result.get("message") or "").strip()
+    relation = result.get("relation_name")
+    if relation and result.get("unique_id", "").startswith("test.") and result.get("status") in UNSUCCESSFUL:
+        message = f"{message} (failing rows kept in {relation})".strip()
+    return message[:2000] or None
+
 
 def node_rows(run_results: dict[str, Any], run_id: str) -> list[tuple]:
     invocation = run_results.get("metadata", {}).get("invocation_id")
@@ -26,14 +38,27 @@ def node_rows(run_results: dict[str, Any], run_id: str) -> list[tuple]:
             result.get("execution_time"),
             adapter.get("rows_affected"),
             result.get("failures"),
-            (result.get("message") or "")[:2000] or None,
+            _message(result),
         ))
     return rows
 
 
-def record_run_results(warehouse_url: str, run_id: str, project_dir: Path | None = None) -> int:
-    """Insert the nodes of the last dbt invocation in project_dir; returns how many were recorded."""
-    results_file = (project_dir or paths().dbt_project) / "target" / "run_results.json"
+def run_results_file(project_dir: Path | None = None, target_path: Path | None = None) -> Path:
+    """Where the last invocation left run_results.json: target_path (as given to ingest.dbt) or <project>/target."""
+    if target_path is not None:
+        return Path(target_path) / "run_results.json"
+    return (project_dir or paths().dbt_project) / "target" / "run_results.json"
+
+
+def record_run_results(
+    warehouse_url: str, run_id: str, project_dir: Path | None = None, *, target_path: Path | None = None
+) -> int:
+    """Insert the nodes of the last dbt invocation; returns how many were recorded.
+
+    Reads <project_dir>/target/run_results.json, or <target_path>/run_results.json when the
+    invocation ran with ingest.dbt's target_path.
+    """
+    results_file = run_results_file(project_dir, target_path)
     if not results_file.exists():
         return 0
     rows = node_rows(json.loads(results_file.read_text(encoding="utf-8")), run_id)

@@ -7,7 +7,7 @@ value maps, required and personal-data columns, nested lists and event columns.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -41,23 +41,27 @@ class Profile:
     target_table: str = "portal_dossiers"
     key_column: str = "dossier_code"
 
+    @cached_property
+    def _folded_aliases(self) -> list[tuple[str, list[str]]]:
+        """(canonical column, its aliases folded), in matching order; event split columns as 'event:<name>'."""
+        pairs = [(canonical, [fold(a) for a in aliases])
+                 for canonical, aliases in {**self.columns, **self.personal_data}.items()]
+        for spec in self.events.values():
+            for canonical, aliases in spec.get("split_columns", {}).items():
+                pairs.append((f"event:{canonical}", [fold(a) for a in aliases]))
+        return pairs
+
     def header_map(self, headers: list[str]) -> dict[str, str]:
         """canonical column -> source header, first alias that the headers contain."""
-        by_folded = {}
+        by_folded: dict[str, str] = {}
         for header in headers:
             by_folded.setdefault(fold(header), header)
         found: dict[str, str] = {}
-        for canonical, aliases in {**self.columns, **self.personal_data}.items():
-            for alias in aliases:
-                if fold(alias) in by_folded:
-                    found[canonical] = by_folded[fold(alias)]
+        for canonical, folded_aliases in self._folded_aliases:
+            for alias in folded_aliases:
+                if alias in by_folded:
+                    found[canonical] = by_folded[alias]
                     break
-        for spec in self.events.values():
-            for canonical, aliases in spec.get("split_columns", {}).items():
-                for alias in aliases:
-                    if fold(alias) in by_folded:
-                        found[f"event:{canonical}"] = by_folded[fold(alias)]
-                        break
         return found
 
     def missing_required(self, header_map: dict[str, str]) -> list[str]:
@@ -111,9 +115,60 @@ def get_profile(name: str) -> Profile:
     return profiles[name]
 
 
-def detect(file_format: str, headers: list[str]) -> Profile:
+@dataclass(frozen=True)
+class HeaderSignature:
+    """What a header row of the candidate profiles looks like, for finding it among title rows.
+
+    A row fits when some candidate finds all its required columns in it; its score is the
+    number of columns that candidate recognises, so the fuller of two readings wins.
+    """
+
+    file_format: str
+    profiles: tuple[Profile, ...]
+
+    def score(self, headers: list[str]) -> int:
+        best = 0
+        for profile in self.profiles:
+            header_map = profile.header_map(headers)
+            if not profile.missing_required(header_map):
+                best = max(best, len(header_map))
+        return best
+
+    @property
+    def known(self) -> frozenset[str]:
+        """Every alias of every candidate, folded."""
+        return frozenset(
+            fold(alias) for p in self.profiles
+            for aliases in [*p.columns.values(), *p.personal_data.values(),
+                            *(a for spec in p.events.values() for a in spec.get("split_columns", {}).values())]
+            for alias in aliases
+        )
+
+    def required_positions(self, headers: list[str]) -> list[int]:
+        """Positions of the headers that any candidate requires (the dossier code, the status, ...)."""
+        wanted = {fold(alias) for p in self.profiles for column in p.required for alias in p.columns.get(column, [])}
+        return [i for i, header in enumerate(headers) if fold(header) in wanted]
+
+    def explain(self, headers: list[str]) -> str:
+        """Why no candidate fits these headers (the detection error)."""
+        try:
+            detect(self.file_format, headers, list(self.profiles))
+        except ProfileError as exc:
+            return str(exc)
+        return "a profile fits"
+
+
+def signature(file_format: str, name: str | None = None) -> HeaderSignature:
+    """The header signature of one named profile, or of every profile of this format."""
+    if name:
+        return HeaderSignature(file_format, (get_profile(name),))
+    return HeaderSignature(file_format, tuple(p for p in all_profiles().values() if p.format == file_format))
+
+
+def detect(file_format: str, headers: list[str], candidates: list[Profile] | None = None) -> Profile:
     """The one profile of this format whose required columns the headers contain."""
-    candidates = [p for p in all_profiles().values() if p.format == file_format]
+    if candidates is None:
+        candidates = [p for p in all_profiles().values() if p.format == file_format]
     scored = []
     for profile in candidates:
         header_map = profile.header_map(headers)

@@ -1,7 +1,8 @@
 """Readers turn a delivered file into a header list and a stream of records.
 
-Records are streamed (CSV and JSON Lines never sit in memory whole). A problem with the file
-as a whole raises FileRejected; problems with single records are the loader's business.
+Records are streamed (CSV and JSON Lines never sit in memory whole; spreadsheets are read row
+by row). A problem with the file as a whole raises FileRejected; problems with single records
+are the loader's business: a record that cannot be read as a record carries SHAPE_ERROR.
 """
 
 from __future__ import annotations
@@ -9,33 +10,44 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ingest.errors import FileRejected
+
+if TYPE_CHECKING:
+    from ingest.profiles import HeaderSignature
+
+__all__ = ["FileRejected", "OpenedFile", "open_file", "file_format", "SHAPE_ERROR", "RAW_LINE", "WHERE"]
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+ARCHIVE_SUFFIXES = {".zip"}
 SNIFF_BYTES = 64 * 1024
+# Keys the readers add to a record. JSON object keys are always strings, so tuples cannot clash
+# with anything delivered.
+SHAPE_ERROR = ("parwh", "shape_error")    # why this record is not a record (wrong field count, bad JSON)
+RAW_LINE = ("parwh", "line")              # the undecodable JSON line, kept for the audit trail
+WHERE = ("parwh", "where")                # where a spreadsheet record sits: "sheet 'Data' row 14"
 
 csv.field_size_limit(16 * 1024 * 1024)
 
 
-class FileRejected(Exception):
-    """The whole file cannot be loaded; reason_code is stable, message says what and where."""
-
-    def __init__(self, reason_code: str, message: str):
-        super().__init__(message)
-        self.reason_code = reason_code
-        self.message = message
-
-
 @dataclass
 class OpenedFile:
-    format: str                       # csv | json
+    format: str                                      # csv | json | xlsx
     headers: list[str]
-    records: Iterator[tuple[int, dict[str, Any]]]   # (1-based record number, record)
-    detail: str = ""                  # encoding, delimiter, layout: for the load's audit trail
+    records: Iterator[tuple[int, dict[Any, Any]]]    # (1-based record number, record)
+    detail: str = ""                                 # encoding, delimiter, layout: for the load's audit trail
+    rows: Iterator[tuple[int, list[str]]] | None = None   # CSV: the same records as lists in header order
+    position: Callable[[], int] = lambda: 0          # bytes of the file consumed so far (for progress)
+    size: int = 0
+    ignored: dict[str, int] = field(default_factory=dict)  # rows that are not data, by kind (spreadsheets)
+    close: Callable[[], None] = lambda: None
 
 
 def file_format(path: Path) -> str:
@@ -44,18 +56,32 @@ def file_format(path: Path) -> str:
         return "csv"
     if suffix in JSON_SUFFIXES:
         return "json"
+    if suffix in SPREADSHEET_SUFFIXES:
+        return "xlsx"
     raise FileRejected(
         "unsupported_format",
         f"{path.name}: unsupported file type {suffix or '(none)'}; expected one of "
-        + ", ".join(sorted(CSV_SUFFIXES | JSON_SUFFIXES)),
+        + ", ".join(sorted(CSV_SUFFIXES | JSON_SUFFIXES | SPREADSHEET_SUFFIXES | ARCHIVE_SUFFIXES)),
     )
 
 
-def open_file(path: Path) -> OpenedFile:
-    if path.stat().st_size == 0:
+def open_file(path: Path, signature: HeaderSignature | None = None) -> OpenedFile:
+    """Open a delivered file. signature (spreadsheets only) says what a header row looks like;
+    by default every spreadsheet profile's."""
+    size = path.stat().st_size
+    if size == 0:
         raise FileRejected("empty_file", f"{path.name}: the file is empty (0 bytes)")
     fmt = file_format(path)
-    return _open_csv(path) if fmt == "csv" else _open_json(path)
+    if fmt == "xlsx":
+        from ingest import profiles, spreadsheets
+
+        opened = spreadsheets.open_spreadsheet(path, signature or profiles.signature("xlsx"))
+    elif fmt == "csv":
+        opened = _open_csv(path)
+    else:
+        opened = _open_json(path)
+    opened.size = size
+    return opened
 
 
 def _detect_encoding(head: bytes) -> str:
@@ -68,7 +94,7 @@ def _detect_encoding(head: bytes) -> str:
         head.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 3:
+        if exc.start >= len(head) - 3 and len(head) == SNIFF_BYTES:
             return "utf-8"
         return "cp1258"
 
@@ -77,7 +103,8 @@ def _open_csv(path: Path) -> OpenedFile:
     with path.open("rb") as fh:
         head = fh.read(SNIFF_BYTES)
     encoding = _detect_encoding(head)
-    first_line = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[0] if head else ""
+    lines = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()
+    first_line = lines[0] if lines else ""
     delimiter = max([",", ";", "\t"], key=first_line.count)
     fh = path.open("r", encoding=encoding, newline="", errors="strict")
     reader = csv.reader(fh, delimiter=delimiter)
@@ -89,21 +116,24 @@ def _open_csv(path: Path) -> OpenedFile:
     except UnicodeDecodeError as exc:
         fh.close()
         raise FileRejected("bad_encoding", f"{path.name}: not readable as {encoding}: {exc.reason}") from None
+    except csv.Error as exc:
+        fh.close()
+        raise FileRejected("malformed_csv", f"{path.name}: header row: {exc}") from None
     headers = [h.strip().lstrip("\ufeff") for h in headers]
+    if not any(headers):
+        fh.close()
+        raise FileRejected("empty_file", f"{path.name}: the first line (the header) is empty")
 
-    def records() -> Iterator[tuple[int, dict[str, Any]]]:
+    def rows() -> Iterator[tuple[int, list[str]]]:
         number = 0
         try:
             for row in reader:
-                if not any(cell.strip() for cell in row):
+                # Blank lines (and lines of empty fields) are not records. The first field
+                # usually settles it without looking at the rest.
+                if not (row and row[0].strip()) and not "".join(row).strip():
                     continue
                 number += 1
-                if len(row) != len(headers):
-                    record: dict[str, Any] = dict(zip(headers, row, strict=False))
-                    record["__shape_error__"] = f"has {len(row)} fields, the header has {len(headers)}"
-                else:
-                    record = dict(zip(headers, row, strict=True))
-                yield number, record
+                yield number, row
         except UnicodeDecodeError as exc:
             raise FileRejected(
                 "bad_encoding",
@@ -115,8 +145,37 @@ def _open_csv(path: Path) -> OpenedFile:
         finally:
             fh.close()
 
+    row_stream = rows()
+
+    def records() -> Iterator[tuple[int, dict[Any, Any]]]:
+        for number, row in row_stream:
+            yield number, row_as_record(headers, row)
+
     detail = f"encoding={encoding} delimiter={delimiter!r}"
-    return OpenedFile("csv", headers, records(), detail)
+    return OpenedFile("csv", headers, records(), detail, rows=row_stream, position=file_position(fh),
+                      close=fh.close)
+
+
+def file_position(fh) -> Callable[[], int]:
+    """Bytes of the file consumed so far; once the reader has closed it, the whole file."""
+    size = os.fstat(fh.fileno()).st_size
+
+    def position() -> int:
+        try:
+            return fh.tell() if hasattr(fh, "readinto") else fh.buffer.tell()
+        except ValueError:  # closed: reading is over
+            return size
+
+    return position
+
+
+def row_as_record(headers: list[str], row: list[str]) -> dict[Any, Any]:
+    """A CSV row as a record keyed by header; a row with the wrong field count says so."""
+    if len(row) != len(headers):
+        record: dict[Any, Any] = dict(zip(headers, row, strict=False))
+        record[SHAPE_ERROR] = f"has {len(row)} fields, the header has {len(headers)}"
+        return record
+    return dict(zip(headers, row, strict=True))
 
 
 def _open_json(path: Path) -> OpenedFile:
@@ -124,7 +183,7 @@ def _open_json(path: Path) -> OpenedFile:
         head = fh.read(SNIFF_BYTES)
     encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else _detect_encoding(head)
     if encoding == "cp1258":
-        raise FileRejected("bad_encoding", f"{path.name}: JSON must be UTF-8")
+        raise FileRejected("bad_encoding", f"{path.name}: JSON must be UTF-8 (or UTF-16 with a byte order mark)")
     if head.decode(encoding, errors="replace").lstrip("\ufeff \r\n\t").startswith("["):
         return _open_json_array(path, encoding)
     return _open_json_lines(path, encoding)
@@ -133,58 +192,65 @@ def _open_json(path: Path) -> OpenedFile:
 def _open_json_array(path: Path, encoding: str) -> OpenedFile:
     try:
         data = json.loads(path.read_text(encoding=encoding))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise FileRejected("malformed_json", f"{path.name}: not valid JSON: {exc}") from None
+    if not isinstance(data, list):
+        raise FileRejected("malformed_json", f"{path.name}: expected a JSON array of records")
     if not data:
         raise FileRejected("empty_file", f"{path.name}: the JSON array holds no records")
     headers = sorted({key for item in data[:100] if isinstance(item, dict) for key in item})
+    size = path.stat().st_size
+    consumed = [0]
 
-    def records() -> Iterator[tuple[int, dict[str, Any]]]:
+    def records() -> Iterator[tuple[int, dict[Any, Any]]]:
         for number, item in enumerate(data, start=1):
-            yield number, item if isinstance(item, dict) else {"__shape_error__": "is not a JSON object"}
+            consumed[0] = size * number // len(data)
+            yield number, item if isinstance(item, dict) else {SHAPE_ERROR: "is not a JSON object"}
 
-    return OpenedFile("json", headers, records(), "layout=json-array")
+    return OpenedFile("json", headers, records(), "layout=json-array", position=lambda: consumed[0])
+
+
+def _parse_json_line(line: str) -> dict[Any, Any]:
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return {SHAPE_ERROR: f"is not valid JSON ({exc.msg} at column {exc.colno})", RAW_LINE: line}
+    except (ValueError, RecursionError) as exc:  # e.g. an integer beyond Python's digit limit, deep nesting
+        return {SHAPE_ERROR: f"is not valid JSON ({type(exc).__name__}: {str(exc)[:200]})", RAW_LINE: line}
+    return item if isinstance(item, dict) else {SHAPE_ERROR: "is not a JSON object", RAW_LINE: line}
 
 
 def _open_json_lines(path: Path, encoding: str) -> OpenedFile:
     fh = open(path, encoding=encoding, errors="strict")
-    first: tuple[int, dict[str, Any]] | None = None
-    line_number = 0
-
-    def parse(line: str, number: int) -> dict[str, Any]:
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            return {"__shape_error__": f"is not valid JSON ({exc.msg} at column {exc.colno})", "__line__": line}
-        return item if isinstance(item, dict) else {"__shape_error__": "is not a JSON object"}
-
+    first: dict[Any, Any] | None = None
     try:
         for line in fh:
-            line_number += 1
             if line.strip():
-                first = (line_number, parse(line, line_number))
+                first = _parse_json_line(line)
                 break
     except UnicodeDecodeError as exc:
         fh.close()
-        raise FileRejected("bad_encoding", f"{path.name}: not valid UTF-8 ({exc.reason})") from None
+        raise FileRejected("bad_encoding", f"{path.name}: not valid {encoding} ({exc.reason})") from None
     if first is None:
         fh.close()
         raise FileRejected("empty_file", f"{path.name}: no JSON records")
-    headers = sorted(k for k in first[1] if not k.startswith("__"))
+    headers = sorted(k for k in first if isinstance(k, str))
 
-    def records() -> Iterator[tuple[int, dict[str, Any]]]:
+    def records() -> Iterator[tuple[int, dict[Any, Any]]]:
         number = 1
-        yield number, first[1]
         try:
+            yield number, first
             for line in fh:
                 if line.strip():
                     number += 1
-                    yield number, parse(line, number)
+                    yield number, _parse_json_line(line)
         except UnicodeDecodeError as exc:
             raise FileRejected(
-                "bad_encoding", f"{path.name}: after record {number} the bytes are not valid UTF-8 ({exc.reason})"
+                "bad_encoding", f"{path.name}: after record {number} the bytes are not valid {encoding} "
+                f"({exc.reason})"
             ) from None
         finally:
             fh.close()
 
-    return OpenedFile("json", headers, records(), "layout=json-lines")
+    return OpenedFile("json", headers, records(), "layout=json-lines", position=file_position(fh),
+                      close=fh.close)

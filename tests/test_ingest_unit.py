@@ -205,4 +205,4 @@ def test_a_broken_json_line_becomes_a_row_problem_not_a_crash(tmp_path: Path):
     lines = tmp_path / "a.jsonl"
     lines.write_text('{"MaHoSo": "A", "TrangThaiHoSo": "2"}\n{broken\n', encoding="utf-8")
     records = list(readers.open_file(lines).records)
-    assert records[1][0] == 2 and "__shape_error__" in records[1][1]
+    assert records[1][0] == 2 and readers.SHAPE_ERROR in records[1][1]

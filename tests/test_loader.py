@@ -133,3 +133,19 @@ def test_no_clear_personal_data_anywhere_in_the_database(fresh_database, tmp_pat
     assert "J-1" in dump and "P-bad" in dump  # the dump really holds the loaded and rejected rows
     for secret in secrets:
         assert secret not in dump, f"clear personal data found: {secret}"
+
+
+def test_profile_override_works_for_csv_and_json_and_must_match_the_format(tmp_path):
+    national = {"MaHoSo": "N-1", "MaTinh": "79", "TrangThaiHoSo": "4", "NgayTiepNhan": "20250304083000"}
+    csv_path = tmp_path / "national.csv"
+    csv_path.write_text(",".join(national) + "\n" + ",".join(national.values()) + "\n", encoding="utf-8")
+    json_path = tmp_path / "national.jsonl"
+    json_path.write_text(json.dumps(national) + "\n", encoding="utf-8")
+    for path, name in [(csv_path, "dvcqg_csv"), (json_path, "dvcqg_json")]:
+        result = loader.land_file(None, path, profile_name=name, dry_run=True)
+        assert (result.status, result.profile, result.rows_loaded) == ("dry-run", name, 1)
+    mismatch = loader.land_file(None, json_path, profile_name="dvcqg_csv", dry_run=True)
+    assert mismatch.status == "rejected" and mismatch.error.startswith("profile_format_mismatch")
+    # a profile that does not fit the header: the file is rejected naming the missing columns
+    wrong = loader.land_file(None, csv_path, profile_name="provincial_csv", dry_run=True)
+    assert wrong.status == "rejected" and wrong.error.startswith("missing_required_column")
