@@ -8,7 +8,7 @@ export AIRFLOW_HOME := $(CURDIR)/.local/airflow
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test lint bench airflow clean-local
+.PHONY: install system-deps demo test lint bench airflow clean-local
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required; set PYTHON=/path/to/python3.11")'
@@ -23,7 +23,16 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/parwh demo
 
-test: install
+# The report-site screenshot test needs a headless Chromium (Debian's `chromium`); install it
+# when it is missing and this machine can (root with apt-get), else say what to do.
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the report-site screenshot test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "note: install Debian's chromium (sudo apt-get install chromium) for the screenshot test"; fi; }
+
+test: install system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 airflow: install
