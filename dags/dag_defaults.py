@@ -31,7 +31,7 @@ def retry_only_transient_errors():
     delays the morning report.
     """
     import psycopg
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     from ingest.warehouse import WarehouseError
 

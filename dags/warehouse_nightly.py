@@ -102,7 +102,7 @@ def warehouse_nightly():
     @task
     def mart_gate(run_id: str | None = None) -> str:
         """Validate the marts; a critical failure fails the run at once (no retry: the data is wrong)."""
-        from airflow.exceptions import AirflowFailException
+        from airflow.sdk.exceptions import AirflowFailException
 
         from expectations.gate import run_mart_gate
         from ingest import warehouse

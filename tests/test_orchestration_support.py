@@ -56,7 +56,7 @@ def test_two_ingests_never_interleave(fresh_database):
 def test_retry_policy_fails_fast_on_everything_but_connection_errors():
     sys.path.insert(0, str(paths().root / "dags"))
     try:
-        from airflow.exceptions import AirflowFailException
+        from airflow.sdk.exceptions import AirflowFailException
         from dag_defaults import retry_only_transient_errors
     finally:
         sys.path.pop(0)
