@@ -8,6 +8,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -45,6 +46,19 @@ def create_database(admin_url: str, prefix: str = "parwh_test") -> str:
 def drop_database(admin_url: str, name: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+def insert_row(conn: psycopg.Connection, table: str, row: dict[str, Any]) -> None:
+    """Insert one row given as {column: value} into schema.table (names quoted as identifiers)."""
+    schema, name = table.split(".")
+    conn.execute(
+        sql.SQL("insert into {} ({}) values ({})").format(
+            sql.Identifier(schema, name),
+            sql.SQL(", ").join(map(sql.Identifier, row)),
+            sql.SQL(", ").join(sql.Placeholder() * len(row)),
+        ),
+        list(row.values()),
+    )
 
 
 @pytest.fixture

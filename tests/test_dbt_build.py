@@ -12,12 +12,11 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
 from psycopg.rows import dict_row
 
 from ingest import calendar, dbt, migrate, warehouse
 
-from .conftest import create_database, drop_database
+from .conftest import create_database, drop_database, insert_row
 
 pytestmark = pytest.mark.warehouse
 
@@ -81,18 +80,6 @@ SUPPLEMENTS = [
 ]
 
 
-def _insert(conn: psycopg.Connection, table: str, row: dict[str, Any]) -> None:
-    schema, name = table.split(".")
-    conn.execute(
-        sql.SQL("insert into {} ({}) values ({})").format(
-            sql.Identifier(schema, name),
-            sql.SQL(", ").join(map(sql.Identifier, row)),
-            sql.SQL(", ").join(sql.Placeholder() * len(row)),
-        ),
-        list(row.values()),
-    )
-
-
 def _write_raw_rows(conn: psycopg.Connection) -> None:
     load_ids = {}
     for key, load in LOADS.items():
@@ -110,14 +97,14 @@ def _write_raw_rows(conn: psycopg.Connection) -> None:
     for load_key, fields in DOSSIERS:
         row_numbers[load_key] = row_numbers.get(load_key, 0) + 1
         dossier_rows[(load_key, fields["dossier_code"])] = row_numbers[load_key]
-        _insert(conn, "raw.portal_dossiers",
+        insert_row(conn, "raw.portal_dossiers",
                 {"_load_id": load_ids[load_key], "_row_number": row_numbers[load_key], **fields})
     for load_key, code, seq, requested, received in SUPPLEMENTS:
-        _insert(conn, "raw.portal_dossier_events", {
+        insert_row(conn, "raw.portal_dossier_events", {
             "_load_id": load_ids[load_key], "_row_number": dossier_rows[(load_key, code)], "event_kind": "supplement",
             "event_seq": seq, "dossier_code": code, "requested_at": requested, "supplement_received_at": received,
         })
-    _insert(conn, "raw.procedure_catalogue", {
+    insert_row(conn, "raw.procedure_catalogue", {
         "_load_id": load_ids["catalogue"], "_row_number": 1, "procedure_code": LIMIT_5,
         "procedure_name": "Thủ tục thử", "statutory_limit_value": "5", "statutory_limit_unit": "working_days",
     })
@@ -265,7 +252,7 @@ def test_failing_data_test_raises_dbt_build_error_naming_the_node(fresh_database
             " status, gate_outcome, finished_at) values ('portal_export', 'bad.csv', 'sha-bad', 1, 1, 0,"
             " 'loaded', 'pass', now()) returning load_id"
         ).fetchone()[0]
-        _insert(conn, "raw.portal_dossiers", {"_load_id": load_id, "_row_number": 1, "dossier_code": "HS-X",
+        insert_row(conn, "raw.portal_dossiers", {"_load_id": load_id, "_row_number": 1, "dossier_code": "HS-X",
                                               "status_code": "2", "channel": "7",
                                               "received_at": "2025-07-01 09:00:00"})
     with pytest.raises(dbt.DbtBuildError) as raised:

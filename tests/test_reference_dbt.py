@@ -17,7 +17,6 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from psycopg import sql
 from psycopg.rows import dict_row
 
 from ingest import dbt, migrate, provinces, warehouse
@@ -25,7 +24,7 @@ from ingest.settings import paths
 from ingest.text import fold
 
 from . import province_workbooks as workbooks
-from .conftest import create_database, drop_database
+from .conftest import create_database, drop_database, insert_row
 
 pytestmark = pytest.mark.warehouse
 
@@ -92,18 +91,6 @@ EXPECTED_LEVELS = {
 }
 
 
-def _insert(conn: psycopg.Connection, table: str, row: dict[str, Any]) -> None:
-    schema, name = table.split(".")
-    conn.execute(
-        sql.SQL("insert into {} ({}) values ({})").format(
-            sql.Identifier(schema, name),
-            sql.SQL(", ").join(map(sql.Identifier, row)),
-            sql.SQL(", ").join(sql.Placeholder() * len(row)),
-        ),
-        list(row.values()),
-    )
-
-
 def _load(conn: psycopg.Connection, source_kind: str, file_name: str, rows: int) -> int:
     return conn.execute(
         "insert into audit.loads (source_kind, file_name, file_sha256, rows_read, rows_loaded, rows_rejected,"
@@ -116,14 +103,14 @@ def _load(conn: psycopg.Connection, source_kind: str, file_name: str, rows: int)
 def _write_raw_rows(conn: psycopg.Connection) -> None:
     catalogue_load = _load(conn, "procedure_catalogue", "catalogue.csv", len(CATALOGUE))
     for number, (code, name, field, value, unit, level, fee) in enumerate(CATALOGUE, start=1):
-        _insert(conn, "raw.procedure_catalogue", {
+        insert_row(conn, "raw.procedure_catalogue", {
             "_load_id": catalogue_load, "_row_number": number, "procedure_code": code, "procedure_name": name,
             "field_name": field, "statutory_limit_value": value, "statutory_limit_unit": unit,
             "online_level": level, "has_fee": fee,
         })
     dossier_load = _load(conn, "portal_export", "dossiers.csv", len(DOSSIERS))
     for number, (code, fields) in enumerate(DOSSIERS.items(), start=1):
-        _insert(conn, "raw.portal_dossiers", {
+        insert_row(conn, "raw.portal_dossiers", {
             "_load_id": dossier_load, "_row_number": number, "dossier_code": code, "status_code": "2",
             "channel": "1", **fields,
         })
