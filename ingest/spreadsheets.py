@@ -348,7 +348,9 @@ def _sheet_records(sheet: _Sheet, header: _Header, signature: HeaderSignature, i
             ignore("repeated_header")
             continue
         after_repeat = False
-        record: dict[Any, Any] = {names[p]: texts[p] for p in range(min(width, len(texts)))}
+        # Every header is a key, present even where the writer stopped the row early (.xls rows
+        # end at their last written cell), so both generations of a report give the same record.
+        record: dict[Any, Any] = {names[p]: texts[p] if p < len(texts) else None for p in range(width)}
         for p in range(width, len(texts)):
             if texts[p] is not None and texts[p].strip():
                 record[f"(column {_column_letter(p)})"] = texts[p]
