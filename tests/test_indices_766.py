@@ -205,3 +205,44 @@ def test_dashboard_without_a_period_is_rejected(fresh_database, tmp_path):
     result = publish_file(fresh_database, _write(tmp_path / "dvc766_latest.json", synthetic_dashboard_rows()))
     assert (result.status, result.rows_loaded) == ("rejected", 0)
     assert "no period in the file name" in result.error
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xls"])
+def test_dashboard_excel_export_reads_like_its_json(tmp_path, suffix):
+    """The dashboard's 'export to Excel' (a title row above the column names), in both generations."""
+    import openpyxl
+
+    from tests.xls_writer import write_xls
+
+    rows = synthetic_dashboard_rows()
+    columns = list(rows[0])
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["BẢNG ĐÁNH GIÁ CHẤT LƯỢNG PHỤC VỤ NGƯỜI DÂN, DOANH NGHIỆP (SYNTHETIC)"])
+    sheet.append(columns)
+    for row in rows:
+        sheet.append([row[c] for c in columns])
+    sheet.append([])
+    sheet.append(["Nguồn: Cổng Dịch vụ công quốc gia"])    # below the blank row: not a dashboard row
+    xlsx = tmp_path / "dvc766_2025-Q3.xlsx"
+    book.save(xlsx)
+    path = xlsx if suffix == ".xlsx" else write_xls(xlsx, tmp_path / "dvc766_2025-Q3.xls")
+
+    def scores(editions):
+        return sorted((s.province.gso_code, s.component, s.value, s.rank_published) for e in editions for s in e.scores)
+
+    from_json = dvc766.read(_write(tmp_path / "dvc766_2025-Q3.json", rows))
+    assert scores(dvc766.read(path)) == scores(from_json)
+    assert len({s.province for s in from_json[0].scores}) == 34
+
+
+def test_dashboard_excel_without_its_columns_is_not_a_dashboard(tmp_path):
+    import openpyxl
+
+    from ingest.indices.model import LayoutNotFound
+
+    book = openpyxl.Workbook()
+    book.active.append(["Tỉnh", "Điểm"])
+    book.save(tmp_path / "dvc766_2025-Q3.xlsx")
+    with pytest.raises(LayoutNotFound, match="LOAI_COQUAN"):
+        dvc766.read(tmp_path / "dvc766_2025-Q3.xlsx")

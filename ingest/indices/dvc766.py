@@ -1,6 +1,6 @@
 """Rows of the national public service portal's Decision 766 dashboard (its JSON API, one
-period's view): `ID, TEN (or TEN_COQUAN), MA_COQUAN, LOAI_COQUAN, CKMB, TDGQ, CLGQ, TTTT, MDSH,
-MDHL, TONG_SCORE, ROW_STT`.
+period's view, or an Excel file exported from it with the same column names): `ID, TEN (or
+TEN_COQUAN), MA_COQUAN, LOAI_COQUAN, CKMB, TDGQ, CLGQ, TTTT, MDSH, MDHL, TONG_SCORE, ROW_STT`.
 
 Only provincial People's Committees (LOAI_COQUAN = 1) become province scores; departments (2)
 and communes (3) are not provinces and are skipped. The province is resolved from the unit
@@ -21,7 +21,7 @@ import json
 import re
 from pathlib import Path
 
-from ingest.indices import periods
+from ingest.indices import periods, workbook
 from ingest.indices.model import (
     COMPONENTS_FILE,
     TOTAL,
@@ -46,7 +46,31 @@ def province_name(unit_name: str) -> str:
     return _PEOPLES_COMMITTEE.sub("", unit_name).strip()
 
 
+_EXPORT_HEADER = {"LOAI_COQUAN", "TONG_SCORE"}
+HEADER_SEARCH_ROWS = 15
+
+
+def _export_records(path: Path) -> list[dict]:
+    """An Excel export: the first sheet with a row naming the dashboard's columns (title rows
+    above it are skipped); the rows below it up to the first empty one."""
+    for _, rows in workbook.sheets(path):
+        for at, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+            names = [str(v).strip().upper() if v is not None else None for v in row]
+            if not _EXPORT_HEADER <= set(names):
+                continue
+            records = []
+            for values in rows[at + 1:]:
+                if all(v is None for v in values):
+                    break
+                records.append({name: value for name, value in zip(names, values, strict=False) if name})
+            return records
+    raise LayoutNotFound(f"{path.name}: no sheet with the dashboard's columns (LOAI_COQUAN, TONG_SCORE, TEN) "
+                         f"in its first {HEADER_SEARCH_ROWS} rows")
+
+
 def _records(path: Path) -> list[dict]:
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        return _export_records(path)
     data = json.loads(path.read_text(encoding="utf-8-sig"))
     if isinstance(data, dict):
         # The API wraps its rows ({"data": [...]}); take the one list of objects it holds.
@@ -79,7 +103,7 @@ def _period(path: Path, edition: int | str | None) -> periods.Period:
 
 
 def read(path: Path, edition: int | str | None = None) -> list[Edition]:
-    """The one period's edition of a 766 dashboard JSON file."""
+    """The one period's edition of a 766 dashboard JSON file or Excel export."""
     path = Path(path)
     records = _records(path)
     if records:
