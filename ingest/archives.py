@@ -18,7 +18,6 @@ before they are parsed.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import tempfile
 import zipfile
@@ -28,15 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import FileRejected
+from ingest.settings import LimitSettingError, positive_setting
+
+__all__ = ["LimitSettingError", "Member", "ZipLimits", "check_container", "members"]
 
 MIB = 1 << 20
 RATIO_CHECK_ABOVE = MIB  # small files compress very well legitimately; the ratio limit starts above this
 _CHUNK = MIB
 _SKIPPED_PREFIXES = ("__MACOSX/",)
-
-
-class LimitSettingError(ValueError):
-    """A PARWH_ZIP_* setting is not a positive number."""
 
 
 @dataclass(frozen=True)
@@ -47,21 +45,9 @@ class ZipLimits:
 
     @classmethod
     def from_env(cls) -> ZipLimits:
-        def read(name: str, default: float, kind: type) -> float:
-            text = os.environ.get(name)
-            if not text:
-                return default
-            try:
-                value = kind(text)
-            except ValueError:
-                raise LimitSettingError(f"{name}={text!r} is not a number") from None
-            if value <= 0:
-                raise LimitSettingError(f"{name}={text!r} must be positive")
-            return value
-
-        return cls(int(read("PARWH_ZIP_MAX_MEMBERS", cls.max_members, int)),
-                   int(read("PARWH_ZIP_MAX_BYTES", cls.max_bytes, int)),
-                   float(read("PARWH_ZIP_MAX_RATIO", cls.max_ratio, float)))
+        return cls(int(positive_setting("PARWH_ZIP_MAX_MEMBERS", cls.max_members, int)),
+                   int(positive_setting("PARWH_ZIP_MAX_BYTES", cls.max_bytes, int)),
+                   float(positive_setting("PARWH_ZIP_MAX_RATIO", cls.max_ratio, float)))
 
 
 @dataclass

@@ -106,7 +106,7 @@ def exclusive_ingest(warehouse_url: str, wait_seconds: float = 3600.0):
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         if not conn.execute("select pg_try_advisory_lock(%s)", (INGEST_LOCK_KEY,)).fetchone()[0]:
             log.warning("another ingest holds the warehouse ingest lock; waiting up to %.0fs", wait_seconds)
-            conn.execute(f"set lock_timeout = '{int(wait_seconds * 1000)}ms'")
+            conn.execute("select set_config('lock_timeout', %s, false)", (f"{int(wait_seconds * 1000)}ms",))
             try:
                 conn.execute("select pg_advisory_lock(%s)", (INGEST_LOCK_KEY,))
             except psycopg.errors.LockNotAvailable:

@@ -16,6 +16,12 @@ from ingest.settings import paths
 SIDECAR_SUFFIX = ".why.txt"
 
 
+class FilingError(OSError):
+    """A loaded file could not be moved out of landing/ (disk full, no permission). Its load is
+    committed and the file is still in landing/, whole: the next run records it as a duplicate
+    and files it away."""
+
+
 def pending_files(landing: Path | None = None) -> list[Path]:
     folder = landing or paths().landing
     if not folder.exists():
@@ -48,11 +54,23 @@ def file_away(path: Path, status: str, reason: str | None = None, now: datetime 
         folder = layout.archive / f"{moment:%Y}" / f"{moment:%m}" / f"{moment:%d}"
     else:
         folder = layout.quarantine
-    folder.mkdir(parents=True, exist_ok=True)
-    target = _free_name(folder / path.name)
-    shutil.move(str(path), target)
-    if status not in ("loaded", "duplicate"):
-        sidecar = target.with_name(target.name + SIDECAR_SUFFIX)
-        sidecar.write_text(f"status: {status}\nwhen: {moment.isoformat()}\nwhy: {reason or 'not given'}\n",
-                           encoding="utf-8")
+    target = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = _free_name(folder / path.name)
+        if status not in ("loaded", "duplicate"):
+            # The reason first: a file never sits in quarantine without it.
+            sidecar = target.with_name(target.name + SIDECAR_SUFFIX)
+            sidecar.write_text(f"status: {status}\nwhen: {moment.isoformat()}\nwhy: {reason or 'not given'}\n",
+                               encoding="utf-8")
+        shutil.move(str(path), target)
+    except OSError as exc:
+        # Across file systems a move is a copy then a delete: a copy cut short must not stay behind.
+        if target is not None and path.exists():
+            for leftover in (target, target.with_name(target.name + SIDECAR_SUFFIX)):
+                leftover.unlink(missing_ok=True)
+        raise FilingError(
+            f"cannot move {path.name} from landing/ to {folder}: {exc.strerror or exc}; its load is "
+            "recorded and the file stays in landing/ - free space or fix the folder's permissions, then re-run "
+            "(the file is then recorded as a duplicate and filed away)") from exc
     return target

@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from psycopg import sql
 from ingest import archives, audit, profiles, readers
 from ingest.errors import FileRejected, RowRejection
 from ingest.pii import Hasher, load_key
-from ingest.readers import RAW_LINE, WHERE, row_as_record
+from ingest.readers import FIELD_SHIFT, RAW_LINE, WHERE, row_as_record
 from ingest.records import EVENT_COLUMNS, TARGET_COLUMNS, MappedRecord, PrecomputedHasher, RecordMapper
 from ingest.text import fold
 
@@ -42,6 +43,10 @@ PROGRESS_EVERY_ROWS = 16_384
 COPY_BLOCK_ROWS = 4_096
 REJECTED_RECORD_MAX_DEPTH = 20
 COPY_SQL = "copy {} ({}) from stdin with (null '')"  # text format; an empty field is NULL
+# A value a spreadsheet would run as a formula when the data is exported again (CSV injection):
+# it starts with = or @, or with + or - unless a space ("- item") or a plain number ("-5", "+1.5") follows.
+# Searched in the COPY line, where every value follows a tab.
+_FORMULA = re.compile(r"\t(?:[=@]|[+\-](?!\s|[\d.,]+(?:\t|\n|$)))")
 
 
 @dataclass
@@ -120,7 +125,12 @@ def _jsonable(value: Any, depth: int = 0) -> Any:
 
 
 class _Redactor:
-    """The original record for audit.rejected_rows, personal data replaced by its hash."""
+    """The original record for audit.rejected_rows, personal data replaced by its hash.
+
+    Records that are not records keep no personal data either: in a CSV row with missing or extra
+    fields a personal value may have slid up to that many cells sideways, so those neighbours are
+    hashed too; in a JSON line that is not JSON, the values of personal keys are hashed in the text.
+    """
 
     def __init__(self, profile: profiles.Profile, hasher: Hasher):
         self.hasher = hasher
@@ -128,15 +138,32 @@ class _Redactor:
         self._is_personal: dict[str, bool] = {}   # header -> personal? (a file has few distinct headers)
         self.nested = [(spec["field"], {spec["columns"][c] for c in spec.get("personal_data", [])})
                        for spec in profile.events.values() if "field" in spec]
+        keys = sorted({alias for aliases in profile.personal_data.values() for alias in aliases}
+                      | {key for _, sources in self.nested for key in sources}, key=len, reverse=True)
+        self._personal_in_text = re.compile(
+            r'"(' + "|".join(map(re.escape, keys)) + r')"(\s*:\s*)"((?:[^"\\]|\\.)*)("?)', re.IGNORECASE,
+        ) if keys else None
+
+    def _personal_key(self, key: str) -> bool:
+        personal = self._is_personal.get(key)
+        if personal is None:
+            personal = self._is_personal[key] = fold(key) in self.personal
+        return personal
+
+    def _redact_text(self, line: str) -> str:
+        if self._personal_in_text is None:
+            return line
+        return self._personal_in_text.sub(
+            lambda m: f'"{m.group(1)}"{m.group(2)}"{self.hasher(m.group(3)) or ""}{m.group(4)}', line)
 
     def __call__(self, record: dict[Any, Any]) -> str:
         hasher = self.hasher
         clean = {k: v for k, v in record.items() if isinstance(k, str)}
-        for key in list(clean):
-            personal = self._is_personal.get(key)
-            if personal is None:
-                personal = self._is_personal[key] = fold(key) in self.personal
-            if personal and isinstance(clean[key], str):
+        shift = abs(record.get(FIELD_SHIFT) or 0)
+        keys = list(clean)
+        personal_at = [i for i, key in enumerate(keys) if self._personal_key(key)]
+        for i, key in enumerate(keys):
+            if isinstance(clean[key], str) and any(abs(i - p) <= shift for p in personal_at):
                 clean[key] = hasher(clean[key])
         for name, sources in self.nested:
             items = clean.get(name)
@@ -147,7 +174,7 @@ class _Redactor:
                     for item in items
                 ]
         if isinstance(record.get(RAW_LINE), str):
-            clean["line"] = record[RAW_LINE][:2000]
+            clean["line"] = self._redact_text(record[RAW_LINE][:2000])
         return json.dumps(_jsonable(clean), ensure_ascii=False)
 
 
@@ -197,6 +224,16 @@ class _Spool:
 
     def close(self) -> None:
         self.file.close()
+
+
+def _formula_rejection(line: str, columns: list[str]) -> RowRejection:
+    """The rejection for a COPY line (load id, row number, values) holding a formula-like value."""
+    values = line.rstrip("\n").split("\t")[2:]
+    for column, value in zip(columns, values, strict=False):
+        if _FORMULA.match("\t" + value):
+            return RowRejection("formula_in_cell", f"column {column}: {value[:80]!r} starts like a spreadsheet "
+                                                   "formula (=, @, +, -); the value is not loaded")
+    return RowRejection("formula_in_cell", "a value starts like a spreadsheet formula (=, @, +, -)")
 
 
 # ---- the record loop -----------------------------------------------------------------------
@@ -255,6 +292,8 @@ def _stream(opened: readers.OpenedFile, mapper: RecordMapper, redact: _Redactor,
         for kind, seq, event in mapped.events:
             sink.events.add(copy_line([load_id, number, kind, seq, key, *(event.get(c) for c in EVENT_COLUMNS)]))
 
+    _formula = _FORMULA.search
+
     def report() -> None:
         if progress:
             progress(tally.rows_read, opened.position(), opened.size)
@@ -283,6 +322,10 @@ def _stream(opened: readers.OpenedFile, mapper: RecordMapper, redact: _Redactor,
                 block.append(line)
             else:
                 block.append(line + "\n")
+            if _formula(line) is not None:
+                block.pop()
+                reject(number, _formula_rejection(line, mapper.columns), row_as_record(headers, row))
+                continue
             if events:
                 key = values[key_index] if key_index is not None else None
                 for kind, seq, event in events:
@@ -301,6 +344,8 @@ def _stream(opened: readers.OpenedFile, mapper: RecordMapper, redact: _Redactor,
             try:
                 mapped = mapper.map(record)
                 line = copy_line([load_id, number, *mapped.row])
+                if _formula(line) is not None:
+                    raise _formula_rejection(line, mapper.columns)
                 for _, _, event in mapped.events:
                     copy_line(list(event.values()))  # the same checks for event values
             except RowRejection as exc:
@@ -452,6 +497,15 @@ def _reject_file(conn, path, name, load_id, profile, exc: FileRejected, rows_rea
 
 def _file_check(opened, profile, province, name) -> dict[str, str]:
     header_map = profile.header_map(opened.headers)
+    used = {fold(header): canonical for canonical, header in header_map.items()}
+    repeated = sorted({h for h in opened.headers if fold(h) in used
+                       and sum(fold(other) == fold(h) for other in opened.headers) > 1})
+    if repeated:
+        raise FileRejected(
+            "duplicate_header",
+            f"{name}: column(s) {', '.join(repeated)} appear more than once in the header; which one holds "
+            f"{', '.join(sorted({used[fold(h)] for h in repeated}))} is ambiguous",
+        )
     missing = profile.missing_required(header_map)
     if missing:
         raise FileRejected(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest.errors import FileRejected
+from ingest.settings import InputLimits
 
 if TYPE_CHECKING:
     from ingest.profiles import HeaderSignature
@@ -33,8 +34,8 @@ SNIFF_BYTES = 64 * 1024
 SHAPE_ERROR = ("parwh", "shape_error")    # why this record is not a record (wrong field count, bad JSON)
 RAW_LINE = ("parwh", "line")              # the undecodable JSON line, kept for the audit trail
 WHERE = ("parwh", "where")                # where a spreadsheet record sits: "sheet 'Data' row 14"
+FIELD_SHIFT = ("parwh", "field_shift")    # a CSV row's field count minus the header's (when they differ)
 
-csv.field_size_limit(16 * 1024 * 1024)
 
 
 @dataclass
@@ -67,21 +68,49 @@ def file_format(path: Path) -> str:
 
 def open_file(path: Path, signature: HeaderSignature | None = None) -> OpenedFile:
     """Open a delivered file. signature (spreadsheets only) says what a header row looks like;
-    by default every spreadsheet profile's."""
+    by default every spreadsheet profile's. The file must fit InputLimits (PARWH_MAX_*)."""
+    limits = InputLimits.from_env()
     size = path.stat().st_size
     if size == 0:
         raise FileRejected("empty_file", f"{path.name}: the file is empty (0 bytes)")
     fmt = file_format(path)
+    if size > limits.max_file_bytes:
+        raise FileRejected("file_too_large", f"{path.name}: {size:,} bytes, over PARWH_MAX_FILE_BYTES="
+                                             f"{limits.max_file_bytes:,}; split the delivery")
     if fmt == "xlsx":
         from ingest import profiles, spreadsheets
 
         opened = spreadsheets.open_spreadsheet(path, signature or profiles.signature("xlsx"))
+        opened.records = _at_most(opened.records, limits.max_rows, path.name)
     elif fmt == "csv":
-        opened = _open_csv(path)
+        opened = _open_csv(path, limits)
     else:
-        opened = _open_json(path)
+        opened = _open_json(path, limits)
+    if len(opened.headers) > limits.max_columns:
+        opened.close()
+        raise FileRejected("too_many_columns", f"{path.name}: {len(opened.headers):,} columns in the header, over "
+                                               f"PARWH_MAX_COLUMNS={limits.max_columns:,}")
     opened.size = size
     return opened
+
+
+def _too_many_rows(name: str, limit: int) -> FileRejected:
+    return FileRejected("too_many_rows", f"{name}: more than PARWH_MAX_ROWS={limit:,} data rows; split the delivery")
+
+
+def _at_most(records: Iterator[tuple[int, dict[Any, Any]]], limit: int,
+             name: str) -> Iterator[tuple[int, dict[Any, Any]]]:
+    for number, record in records:
+        if number > limit:
+            raise _too_many_rows(name, limit)
+        yield number, record
+
+
+def _reject_binary(path: Path, head: bytes, encoding: str) -> None:
+    """A NUL byte in text that is not UTF-16 means a binary file (an image, a PDF) under a text name."""
+    if encoding != "utf-16" and b"\x00" in head:
+        raise FileRejected("binary_file", f"{path.name}: holds NUL bytes: binary data (or UTF-16 text without a "
+                                          "byte order mark), not a text export; deliver the CSV / JSON as UTF-8")
 
 
 def _detect_encoding(head: bytes) -> str:
@@ -99,10 +128,20 @@ def _detect_encoding(head: bytes) -> str:
         return "cp1258"
 
 
-def _open_csv(path: Path) -> OpenedFile:
+def _csv_error(path: Path, where: str, exc: csv.Error, limits: InputLimits) -> FileRejected:
+    if "field larger than field limit" in str(exc):
+        return FileRejected("cell_too_large", f"{path.name}: {where}: a cell holds more than PARWH_MAX_CELL_CHARS="
+                                              f"{limits.max_cell_chars:,} characters")
+    return FileRejected("malformed_csv", f"{path.name}: {where}: {exc}")
+
+
+def _open_csv(path: Path, limits: InputLimits) -> OpenedFile:
     with path.open("rb") as fh:
         head = fh.read(SNIFF_BYTES)
     encoding = _detect_encoding(head)
+    _reject_binary(path, head, encoding)
+    csv.field_size_limit(limits.max_cell_chars)   # module-wide; set again for each file
+    max_rows = limits.max_rows
     lines = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()
     first_line = lines[0] if lines else ""
     delimiter = max([",", ";", "\t"], key=first_line.count)
@@ -118,7 +157,7 @@ def _open_csv(path: Path) -> OpenedFile:
         raise FileRejected("bad_encoding", f"{path.name}: not readable as {encoding}: {exc.reason}") from None
     except csv.Error as exc:
         fh.close()
-        raise FileRejected("malformed_csv", f"{path.name}: header row: {exc}") from None
+        raise _csv_error(path, "header row", exc, limits) from None
     headers = [h.strip().lstrip("\ufeff") for h in headers]
     if not any(headers):
         fh.close()
@@ -133,6 +172,8 @@ def _open_csv(path: Path) -> OpenedFile:
                 if not (row and row[0].strip()) and not "".join(row).strip():
                     continue
                 number += 1
+                if number > max_rows:
+                    raise _too_many_rows(path.name, max_rows)
                 yield number, row
         except UnicodeDecodeError as exc:
             raise FileRejected(
@@ -141,7 +182,7 @@ def _open_csv(path: Path) -> OpenedFile:
                 "re-export the file in one encoding (UTF-8 preferred)",
             ) from None
         except csv.Error as exc:
-            raise FileRejected("malformed_csv", f"{path.name}: data row {number + 1}: {exc}") from None
+            raise _csv_error(path, f"data row {number + 1}", exc, limits) from None
         finally:
             fh.close()
 
@@ -174,22 +215,24 @@ def row_as_record(headers: list[str], row: list[str]) -> dict[Any, Any]:
     if len(row) != len(headers):
         record: dict[Any, Any] = dict(zip(headers, row, strict=False))
         record[SHAPE_ERROR] = f"has {len(row)} fields, the header has {len(headers)}"
+        record[FIELD_SHIFT] = len(row) - len(headers)
         return record
     return dict(zip(headers, row, strict=True))
 
 
-def _open_json(path: Path) -> OpenedFile:
+def _open_json(path: Path, limits: InputLimits) -> OpenedFile:
     with path.open("rb") as fh:
         head = fh.read(SNIFF_BYTES)
     encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else _detect_encoding(head)
+    _reject_binary(path, head, encoding)
     if encoding == "cp1258":
         raise FileRejected("bad_encoding", f"{path.name}: JSON must be UTF-8 (or UTF-16 with a byte order mark)")
     if head.decode(encoding, errors="replace").lstrip("\ufeff \r\n\t").startswith("["):
-        return _open_json_array(path, encoding)
-    return _open_json_lines(path, encoding)
+        return _open_json_array(path, encoding, limits)
+    return _open_json_lines(path, encoding, limits)
 
 
-def _open_json_array(path: Path, encoding: str) -> OpenedFile:
+def _open_json_array(path: Path, encoding: str, limits: InputLimits) -> OpenedFile:
     try:
         data = json.loads(path.read_text(encoding=encoding))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # JSONDecodeError is a ValueError
@@ -198,6 +241,8 @@ def _open_json_array(path: Path, encoding: str) -> OpenedFile:
         raise FileRejected("malformed_json", f"{path.name}: expected a JSON array of records")
     if not data:
         raise FileRejected("empty_file", f"{path.name}: the JSON array holds no records")
+    if len(data) > limits.max_rows:
+        raise _too_many_rows(path.name, limits.max_rows)
     headers = sorted({key for item in data[:100] if isinstance(item, dict) for key in item})
     size = path.stat().st_size
     consumed = [0]
@@ -210,7 +255,10 @@ def _open_json_array(path: Path, encoding: str) -> OpenedFile:
     return OpenedFile("json", headers, records(), "layout=json-array", position=lambda: consumed[0])
 
 
-def _parse_json_line(line: str) -> dict[Any, Any]:
+def _parse_json_line(line: str, max_chars: int) -> dict[Any, Any]:
+    if len(line) > max_chars:
+        return {SHAPE_ERROR: f"is {len(line):,} characters long, over PARWH_MAX_CELL_CHARS={max_chars:,}",
+                RAW_LINE: line[:2000]}
     try:
         item = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -220,13 +268,14 @@ def _parse_json_line(line: str) -> dict[Any, Any]:
     return item if isinstance(item, dict) else {SHAPE_ERROR: "is not a JSON object", RAW_LINE: line}
 
 
-def _open_json_lines(path: Path, encoding: str) -> OpenedFile:
+def _open_json_lines(path: Path, encoding: str, limits: InputLimits) -> OpenedFile:
+    max_rows, max_chars = limits.max_rows, limits.max_cell_chars
     fh = open(path, encoding=encoding, errors="strict")
     first: dict[Any, Any] | None = None
     try:
         for line in fh:
             if line.strip():
-                first = _parse_json_line(line)
+                first = _parse_json_line(line, max_chars)
                 break
     except UnicodeDecodeError as exc:
         fh.close()
@@ -243,7 +292,9 @@ def _open_json_lines(path: Path, encoding: str) -> OpenedFile:
             for line in fh:
                 if line.strip():
                     number += 1
-                    yield number, _parse_json_line(line)
+                    if number > max_rows:
+                        raise _too_many_rows(path.name, max_rows)
+                    yield number, _parse_json_line(line, max_chars)
         except UnicodeDecodeError as exc:
             raise FileRejected(
                 "bad_encoding", f"{path.name}: after record {number} the bytes are not valid {encoding} "

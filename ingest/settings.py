@@ -52,3 +52,48 @@ def paths() -> Paths:
         quarantine=_path("PARWH_QUARANTINE_DIR", home / "quarantine"),
         site=_path("PARWH_SITE_DIR", home / "site"),
     )
+
+
+class LimitSettingError(ValueError):
+    """A PARWH_* limit setting is not a positive number."""
+
+
+def positive_setting(name: str, default: float, kind: type = int) -> float:
+    """A positive number from the environment variable `name`, else the default."""
+    text = os.environ.get(name)
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise LimitSettingError(f"{name}={text!r} is not a number") from None
+    if value <= 0:
+        raise LimitSettingError(f"{name}={text!r} must be positive")
+    return value
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """What one delivered file may hold; a file over a limit is rejected whole, naming the setting.
+
+    | setting | env var | default |
+    |---|---|---|
+    | bytes per file (an archive member: its expanded size) | PARWH_MAX_FILE_BYTES | 2 GiB |
+    | data rows (records) per file | PARWH_MAX_ROWS | 5,000,000 |
+    | columns in the header | PARWH_MAX_COLUMNS | 500 |
+    | characters in one cell (CSV field, JSON line) | PARWH_MAX_CELL_CHARS | 1,000,000 |
+
+    ZIP expansion limits are in ingest.archives (PARWH_ZIP_MAX_*).
+    """
+
+    max_file_bytes: int = 2 << 30
+    max_rows: int = 5_000_000
+    max_columns: int = 500
+    max_cell_chars: int = 1_000_000
+
+    @classmethod
+    def from_env(cls) -> InputLimits:
+        return cls(int(positive_setting("PARWH_MAX_FILE_BYTES", cls.max_file_bytes)),
+                   int(positive_setting("PARWH_MAX_ROWS", cls.max_rows)),
+                   int(positive_setting("PARWH_MAX_COLUMNS", cls.max_columns)),
+                   int(positive_setting("PARWH_MAX_CELL_CHARS", cls.max_cell_chars)))

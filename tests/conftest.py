@@ -8,6 +8,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -15,6 +16,8 @@ import pytest
 from psycopg import sql
 
 from ingest import migrate, warehouse
+
+pytest_plugins = ["tests.reliability.summary"]
 
 # Airflow reads its configuration at import: give the test session its own home and SQLite
 # metadata so tests never touch a developer's .local/airflow.
@@ -77,7 +80,18 @@ def fresh_database(admin_url: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def dbt_manifest() -> str:
     """dbt_project/target/manifest.json, which the cosmos task group renders the DAG from."""
+    import fcntl
+
     from ingest import dbt
 
-    dbt.run_dbt(["parse"], warehouse.embedded_url_without_starting())
-    return str(warehouse.paths().dbt_project / "target" / "manifest.json")
+    project = warehouse.paths().dbt_project
+    manifest = project / "target" / "manifest.json"
+    # Parallel test workers (pytest -n) share dbt_project/target: one parses at a time, and a
+    # manifest newer than every project file is not rewritten under a DAG another worker runs.
+    with open(Path(tempfile.gettempdir()) / "parwh-dbt-parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        sources = [p for folder in ("models", "macros", "seeds", "tests") for p in (project / folder).rglob("*")]
+        newest = max(p.stat().st_mtime for p in [*sources, project / "dbt_project.yml"] if p.is_file())
+        if not manifest.exists() or manifest.stat().st_mtime <= newest:
+            dbt.run_dbt(["parse"], warehouse.embedded_url_without_starting())
+    return str(manifest)

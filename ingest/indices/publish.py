@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from ingest import audit
 from ingest.indices import checks, dvc766, papi, pci, periods, template
@@ -151,7 +152,8 @@ def _land(conn: psycopg.Connection, load_id: int, path: Path, profile: str, read
         raise
     rows = raw_rows(load_id, path.name, editions)
     with conn.transaction():
-        with conn.cursor().copy(f"copy raw.index_scores ({', '.join(RAW_COLUMNS)}) from stdin") as copy:
+        columns = sql.SQL(", ").join(map(sql.Identifier, RAW_COLUMNS))
+        with conn.cursor().copy(sql.SQL("copy raw.index_scores ({}) from stdin").format(columns)) as copy:
             for row in rows:
                 copy.write_row(row)
         for edition in editions:
