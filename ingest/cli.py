@@ -1,6 +1,6 @@
 """`parwh`: the command line of the PAR warehouse.
 
-Exit codes: 0 everything loaded / built, 1 a file was rejected or a gate / build failed,
+Exit codes: 0 everything loaded / built, 1 a file (or a row) was rejected or a gate / build failed,
 2 usage or configuration errors (argparse's own convention).
 """
 
@@ -39,9 +39,14 @@ def cmd_warehouse(args: argparse.Namespace) -> int:
         stopped = warehouse.stop_embedded()
         print("embedded warehouse stopped" if stopped else "embedded warehouse was not running")
         return EXIT_OK
+    if args.role and args.action != "url":
+        print("parwh: error: --role goes with `parwh warehouse url`", file=sys.stderr)
+        return EXIT_USAGE
     url = _warehouse_url()
     if args.action == "start":
         print(f"warehouse ready: {warehouse.redact(url)}")
+    elif args.role:
+        print(warehouse.role_url(url, args.role))
     else:
         print(url)
     return EXIT_OK
@@ -108,6 +113,8 @@ def ingest_files(url: str, files: list[Path], *, profile: str | None, province: 
     lock = audit.exclusive_ingest(url) if not dry_run else contextlib.nullcontext()
     with lock:
         for path in files:
+            if not dry_run and not path.exists():  # filed away by another ingest while this one waited
+                continue
             results.extend(_ingest_one(url, path, profile=profile, province=province, dry_run=dry_run,
                                        run_id=run_id, gate=gate))
     return results
@@ -161,7 +168,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     results = ingest_files(url, files, profile=args.profile, province=args.province, dry_run=args.dry_run,
                            run_id=args.run_id or _run_id(), gate=not args.no_gate)
     print_load_table(results)
-    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+    return EXIT_OK if all(r.ok and not r.rows_rejected for r in results) else EXIT_FAILED
 
 
 # ---- publish (index publications) --------------------------------------------------------
@@ -252,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("warehouse", help="start, stop or locate the warehouse")
     p.add_argument("action", choices=["start", "stop", "url"])
+    p.add_argument("--role", choices=["bi_reader", "auditor", "etl"],
+                   help="with url: a URL that logs in as this role (its password only from PARWH_<ROLE>_PASSWORD)")
     p.set_defaults(func=cmd_warehouse)
 
     p = sub.add_parser("keygen", help="create the local personal-data hashing key (.local/pii.key)")
@@ -325,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except psycopg.OperationalError as exc:
         print(f"parwh: error: lost the warehouse connection: {exc}".rstrip(), file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:  # disk full, no permission on landing/, archive/, site/: nothing of the warehouse lost
+        print(f"parwh: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("parwh: interrupted", file=sys.stderr)

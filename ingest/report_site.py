@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg import sql
 
+from ingest import scorecard
 from ingest.settings import paths
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP CSV injection).
@@ -436,10 +437,11 @@ def _runs_section(runs: list[Run], site: Path) -> str:
 
 
 def _load_rows(conn: psycopg.Connection, run_id: str | None, site: Path) -> list[str]:
-    condition = "run_id = %s" if run_id is not None else "run_id is null"
+    condition = sql.SQL("run_id = %s" if run_id is not None else "run_id is null")
     loads = conn.execute(
-        "select load_id, started_at, finished_at, file_name, profile, rows_read, rows_loaded, rows_rejected, status,"
-        f" gate_outcome, error from audit.loads where {condition} order by load_id desc limit %s",
+        sql.SQL("select load_id, started_at, finished_at, file_name, profile, rows_read, rows_loaded, rows_rejected,"
+                " status, gate_outcome, error from audit.loads where {} order by load_id desc limit %s"
+                ).format(condition),
         ((run_id,) if run_id is not None else ()) + (LOADS_PER_RUN_SHOWN,),
     ).fetchall()
     ids = [load[0] for load in loads]
@@ -556,6 +558,7 @@ def build(warehouse_url: str, run_id: str | None = None, site_dir: Path | None =
     """
     site = Path(site_dir or paths().site)
     site.mkdir(parents=True, exist_ok=True)
+    scorecard_page = scorecard.build_for_site(warehouse_url, site)
     with psycopg.connect(warehouse_url) as conn:
         runs = recent_runs(conn)
         latest = next((run for run in runs if run.run_id == run_id), runs[0] if runs else None)
@@ -566,6 +569,8 @@ def build(warehouse_url: str, run_id: str | None = None, site_dir: Path | None =
              "<a href=\"#loads\">Loads</a>", "<a href=\"#checks\">Checks</a>", "<a href=\"#marts\">Marts</a>"]
     if latest is not None and latest.has_failures:
         links.insert(0, "<a href=\"#failures\">What failed</a>")
+    links.append("<a href=\"scorecard.html\">Scorecard</a>" if scorecard_page
+                 else "<span class=\"why\">Scorecard not rebuilt (see the log)</span>")
     if (site / "data_docs" / "index.html").exists():
         links.append("<a href=\"data_docs/index.html\">Data Docs (Great Expectations)</a>")
     if (site / "dbt_docs.html").exists():

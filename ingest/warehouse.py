@@ -76,6 +76,28 @@ def with_credentials(url: str, user: str, password: str | None) -> str:
     return urlunsplit((parts.scheme, f"{auth}@{host}", parts.path, parts.query, ""))
 
 
+# Roles of the warehouse contract (ingest/ddl/002_roles.sql), as `parwh warehouse url --role` offers them.
+CONTRACT_ROLES = ("etl", "bi_reader", "auditor")
+
+
+def role_url(warehouse_url: str, role: str, environ: dict[str, str] | None = None) -> str:
+    """The warehouse URL that logs in as one of the contract roles.
+
+    The user is replaced and the URL's own password dropped: it belongs to another role. A
+    password is added only from the user's own environment (PARWH_BI_READER_PASSWORD for
+    bi_reader, ...); otherwise libpq finds it in ~/.pgpass or PGPASSWORD, and the embedded
+    server needs none (Unix socket, trust authentication).
+    """
+    if role not in CONTRACT_ROLES:
+        raise WarehouseError(f"unknown role {role!r}: choose one of {', '.join(CONTRACT_ROLES)}")
+    environ = os.environ if environ is None else environ
+    return with_credentials(warehouse_url, role, environ.get(role_password_variable(role)) or None)
+
+
+def role_password_variable(role: str) -> str:
+    return f"PARWH_{role.upper()}_PASSWORD"
+
+
 def sqlalchemy_url(url: str) -> str:
     """The same URL for SQLAlchemy with psycopg2 (what Great Expectations uses)."""
     parts = urlsplit(url)
@@ -107,7 +129,10 @@ def _ensure_database(admin_url: str, dbname: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("select 1 from pg_database where datname = %s", (dbname,)).fetchone()
         if not exists:
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
+            try:
+                conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
+            except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                pass  # another process (a parallel test worker, a second command) created it first
 
 
 def start_embedded() -> str:
@@ -186,6 +211,7 @@ __all__ = [
     "connect",
     "parse_url",
     "redact",
+    "role_url",
     "sqlalchemy_url",
     "start_embedded",
     "stop_embedded",
