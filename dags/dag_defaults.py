@@ -1,6 +1,7 @@
-"""Shared wiring for the PAR warehouse DAGs: default arguments and the retry policy.
+"""Shared wiring for the PAR warehouse DAGs: default arguments, the retry policy, the assets the
+ingest DAGs emit and the nightly listens to, and the run window.
 
-Not a DAG file (Airflow skips it: it defines no DAG). Heavy imports stay inside functions.
+Not a DAG file (it defines no DAG). Heavy imports stay inside functions.
 """
 
 from __future__ import annotations
@@ -9,7 +10,15 @@ import contextlib
 import os
 from datetime import timedelta
 
-from ingest import failures
+from airflow.sdk import Asset
+
+from ingest import failures, orchestration
+
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
+# Emitted by portal_ingest / index_publications after a run that loaded something; each one
+# also triggers warehouse_nightly (besides its 02:00 cron).
+PORTAL_DOSSIERS = Asset(orchestration.PORTAL_ASSET_URI)
+INDEX_SCORES = Asset(orchestration.INDEX_ASSET_URI)
 
 DEFAULT_ARGS = {
     "owner": "par-warehouse",
@@ -21,6 +30,18 @@ DEFAULT_ARGS = {
     "on_failure_callback": failures.on_failure,
     "on_retry_callback": failures.on_retry,
 }
+
+
+def as_of_date(logical_date, run_after) -> str:
+    """Template macro: the day a run judges the marts at (see orchestration.as_of_date).
+
+    Asset-triggered runs have no logical date; their trigger time stands in for it."""
+    return orchestration.as_of_date(logical_date or run_after).isoformat()
+
+
+# Every task of a run derives its window from this, never from the (zero-length) data interval.
+AS_OF_DATE = "{{ as_of_date(logical_date, dag_run.run_after) }}"
+WINDOW_MACROS = {"as_of_date": as_of_date}
 
 
 @contextlib.contextmanager

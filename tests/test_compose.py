@@ -60,3 +60,32 @@ def test_every_variable_is_documented_without_a_secret_value():
         assert value == "", f".env.example gives {name} a value; it must stay empty (no secrets in git)"
         comment = re.search(rf"((?:^#.*\n)+){name}=", ENV_EXAMPLE, re.M)
         assert comment, f"{name} has no comment explaining it"
+
+
+def test_the_init_service_migrates_and_creates_the_admin_user_before_the_rest():
+    services = COMPOSE["services"]
+    init = str(services["airflow-init"]["command"])
+    assert "airflow db migrate" in init and "parwh warehouse start" in init and "ingest.airflow_env admin-user" in init
+    for name in AIRFLOW_ROLES - {"airflow-init"}:
+        assert services[name]["depends_on"]["airflow-init"] == {"condition": "service_completed_successfully"}
+    environment = services["airflow-apiserver"]["environment"]
+    assert environment["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] == "admin:admin"
+    assert "airflow-auth:/opt/airflow/auth" in services["airflow-apiserver"]["volumes"]
+
+
+def test_the_admin_user_command_writes_the_password_file(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    target = tmp_path / "auth" / "passwords.json"
+    env = {"PATH": "/usr/bin:/bin", "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(target)}
+    command = [sys.executable, "-m", "ingest.airflow_env", "admin-user"]
+    short = subprocess.run(command, env={**env, "AIRFLOW_ADMIN_PASSWORD": "short"}, capture_output=True, text=True,
+                           cwd=ROOT)
+    assert short.returncode == 2 and "at least 12 characters" in short.stderr and "Traceback" not in short.stderr
+    done = subprocess.run(command, env={**env, "AIRFLOW_ADMIN_PASSWORD": "a-long-enough-secret"}, capture_output=True,
+                          text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(target.read_text()) == {"admin": "a-long-enough-secret"}
+    assert target.stat().st_mode & 0o077 == 0

@@ -50,20 +50,77 @@ def test_dags_are_owned_documented_tagged_and_retried(dagbag):
             assert task.execution_timeout is not None, f"{dag_id}.{task.task_id} has no timeout"
 
 
+def test_every_operational_dag_is_there(dagbag):
+    assert set(dagbag.dags) == {"portal_ingest", "index_publications", "warehouse_nightly", "warehouse_backfill"}
+    assert all(dag.max_active_runs == 1 for dag in dagbag.dags.values())
+
+
+def test_nightly_runs_at_two_in_vietnam_and_after_every_ingest(dagbag):
+    from airflow.sdk import Asset
+
+    dag = dagbag.dags["warehouse_nightly"]
+    cron = dag.timetable.timetable
+    assert cron.expression == "0 2 * * *" and str(cron.timezone) == "Asia/Ho_Chi_Minh"
+    listened = {asset.uri for asset in dag.timetable.asset_condition.objects}
+    assert listened == {"parwh://raw/portal_dossiers", "parwh://raw/index_scores"}
+    emitters = (("portal_ingest", "parwh://raw/portal_dossiers"), ("index_publications", "parwh://raw/index_scores"))
+    for dag_id, uri in emitters:
+        outlets = [o for t in dagbag.dags[dag_id].tasks for o in t.outlets]
+        assert outlets == [Asset(uri)], f"{dag_id} emits {outlets}"
+
+
 def test_nightly_dag_shape(dagbag):
     dag = dagbag.dags["warehouse_nightly"]
-    assert dag.max_active_runs == 1
-    assert dag.timetable.expression == "0 2 * * *"
-    assert str(dag.timetable.timezone) == "Asia/Ho_Chi_Minh"
     ids = set(dag.task_ids)
-    assert {"prepare_warehouse", "ingest_landing_files", "mart_gate", "publish_site"} <= ids
+    assert {"prepare_warehouse", "ingest_landing_files", "source_freshness", "mart_gate", "publish_site"} <= ids
     assert any(t.startswith("dbt.fct_dossiers") for t in ids), "fct_dossiers is not a visible cosmos task"
-    ingest = dag.get_task("ingest_landing_files")
+    assert any(t.startswith("dbt.fct_dossiers") and "test" in t for t in ids), "fct_dossiers tests are not visible"
+    freshness = dag.get_task("source_freshness")
+    assert dag.get_task("ingest_landing_files") in freshness.upstream_list
     dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.")]
-    # every dbt task runs after the ingest (directly or through other dbt tasks)
+    # every dbt task runs after the ingest and the freshness check (directly or through other dbt tasks)
     roots = [t for t in dbt_tasks if not any(u.task_id.startswith("dbt.") for u in t.upstream_list)]
-    assert roots and all(ingest in t.upstream_list for t in roots)
+    assert roots and all(freshness in t.upstream_list for t in roots)
     assert dag.get_task("publish_site").trigger_rule == "all_done"
+    assert dag.get_task("mart_gate").retries >= 1  # retried on connection errors only (see dag_defaults)
+
+
+def test_ingest_dags_take_one_file_per_task_one_at_a_time(dagbag):
+    for dag_id, loader in (("portal_ingest", "load_portal_file"), ("index_publications", "publish_index_file")):
+        dag = dagbag.dags[dag_id]
+        sensor = next(t for t in dag.tasks if t.task_id.startswith("wait_for_"))
+        assert sensor.mode == "reschedule" and sensor.soft_fail, f"{dag_id}: the sensor would hold a worker slot"
+        load = dag.get_task(loader)
+        assert sensor in load.upstream_list and load.max_active_tis_per_dagrun == 1
+        assert type(load).__name__.endswith("MappedOperator"), f"{dag_id}.{loader} is not one task per file"
+
+
+def test_backfill_takes_a_date_range_and_a_full_refresh_option(dagbag):
+    dag = dagbag.dags["warehouse_backfill"]
+    assert type(dag.timetable).__name__ == "NullTimetable"
+    assert set(dag.params) == {"start", "end", "full_refresh"}
+    assert dag.params["full_refresh"] is False
+
+
+def test_as_of_date_is_the_vietnam_day_before_the_run():
+    from datetime import UTC, date, datetime
+
+    from ingest.orchestration import as_of_date
+
+    assert as_of_date(datetime(2026, 11, 20, 19, 0, tzinfo=UTC)) == date(2026, 11, 20)  # 02:00 on the 21st in Hanoi
+    assert as_of_date(datetime(2026, 11, 20, 16, 59, tzinfo=UTC)) == date(2026, 11, 19)  # 23:59 on the 20th
+    with pytest.raises(ValueError, match="time zone"):
+        as_of_date(datetime(2026, 11, 20, 19, 0))
+
+
+def test_ruff_airflow_rules_are_clean():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ruff = Path(sys.executable).with_name("ruff")
+    proc = subprocess.run([str(ruff), "check", "--select", "AIR", str(DAG_FOLDER)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_dag_files_keep_heavy_imports_inside_tasks():

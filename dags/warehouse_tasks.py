@@ -1,0 +1,94 @@
+"""Tasks shared by warehouse_nightly and warehouse_backfill (not a DAG file: it defines no DAG).
+
+Each task body imports what it needs, so parsing stays fast; the work is in ingest/.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import task
+from dag_defaults import retry_only_transient_errors
+
+
+@task
+def prepare_warehouse() -> None:
+    """Start (embedded) or reach the warehouse, apply pending DDL, fail abandoned loads."""
+    from ingest import audit, migrate, warehouse
+
+    with retry_only_transient_errors(), warehouse.connect(warehouse.url(), autocommit=True) as conn:
+        migrate.migrate(conn)
+        audit.sweep_abandoned_loads(conn)
+
+
+@task
+def ingest_landing_files(run_id: str | None = None) -> list[dict]:
+    """Sweep landing/: every portal export and every index publication (landing/indices/) still
+    waiting, one load per file, each gated; files move to archive/ or quarantine/. A rejected or
+    quarantined file does not stop the run: it is recorded, and the good loads go on to the marts.
+    (portal_ingest and index_publications normally take files as they arrive; this catches the rest.)"""
+    import logging
+
+    from ingest import orchestration, warehouse
+
+    log = logging.getLogger("airflow.task")
+    with retry_only_transient_errors():
+        url = warehouse.url()
+        portal, indices = orchestration.portal_files(), orchestration.index_files()
+        log.info("%d portal export(s) and %d index publication(s) waiting", len(portal), len(indices))
+        loads = [load for path in portal for load in orchestration.load_portal_file(url, path, run_id)]
+        loads += [load for path in indices if (load := orchestration.publish_index_file(url, path, run_id))]
+    return [load.as_dict() for load in loads]
+
+
+@task
+def source_freshness() -> str:
+    """`dbt source freshness`: warns in the log when no load finished lately (the marts are still
+    built from what is there); its artifacts go to .local/dbt_freshness, away from the manifest."""
+    import logging
+
+    from ingest import dbt, warehouse
+    from ingest.settings import paths
+
+    log = logging.getLogger("airflow.task")
+    with retry_only_transient_errors():
+        url = warehouse.url()
+        try:
+            result = dbt.run_dbt(["source", "freshness"], url, target_path=paths().local / "dbt_freshness")
+        except dbt.DbtBuildError as exc:
+            log.warning("source freshness could not be judged: %s", exc)
+            return "error"
+    statuses = {str(r.node.unique_id): str(r.status) for r in result.result.results}
+    stale = sorted(node for node, status in statuses.items() if status != "pass")
+    if stale:
+        log.warning("sources not fresh: %s", ", ".join(f"{n} ({statuses[n]})" for n in stale))
+    return "warn" if stale else "pass"
+
+
+@task
+def mart_gate(run_id: str | None = None) -> str:
+    """Validate the marts; a critical failure fails the run at once (no retry: the data is wrong)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from expectations.gate import run_mart_gate
+    from ingest import warehouse
+
+    with retry_only_transient_errors():
+        result = run_mart_gate(warehouse.url(), run_id)
+    if result.outcome == "fail":
+        raise AirflowFailException(result.message())
+    return result.outcome
+
+
+@task(trigger_rule="all_done")
+def publish_site(run_id: str | None = None) -> str:
+    """Rebuild the report site whatever happened upstream, so failures are visible there too."""
+    from ingest import dbt_docs, report_site, warehouse
+
+    with retry_only_transient_errors():
+        url = warehouse.url()
+        dbt_docs.publish(url)
+        return str(report_site.build(url, run_id=run_id))
+
+
+@task
+def run_verdict() -> None:
+    """Fails the run when anything upstream failed (publish_site runs regardless, so it cannot)."""
