@@ -1,10 +1,12 @@
 """`make bench`: every benchmark of the project, each printing its results table.
 
-    .venv/bin/python bench/run.py [--only ingest|bi] [benchmark arguments]
+    .venv/bin/python bench/run.py [--only ingest|bi|marts] [benchmark arguments]
 
 Without --only, the ingest benchmark runs with the arguments given (e.g. `--rows 100000` for a
 quick run), then the BI benchmark with its defaults (5M dossiers; `--bi-dossiers N` to change).
 With --only, the arguments go to that benchmark alone (`bench/run.py --only bi --dossiers 1000000`).
+The marts benchmark (incremental against full refresh) runs only with `--only marts`
+(`bench/run.py --only marts --dossiers 200000`).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bi_bench  # noqa: E402
 import ingest_bench  # noqa: E402
+import marts_bench  # noqa: E402
 
-BENCHMARKS = {"ingest": ingest_bench.main, "bi": bi_bench.main}
+BENCHMARKS = {"ingest": ingest_bench.main, "bi": bi_bench.main, "marts": marts_bench.main}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -64,12 +64,20 @@ def run_mart_gate(
     site_dir: Path | str | None = None,
     gx_root: Path | str | None = None,
 ) -> GateResult:
-    """Validate marts.fct_dossiers; outcome 'fail' means the caller must stop the run.
+    """Validate marts.fct_dossiers and the monthly marts; outcome 'fail' means the caller must stop the run.
 
     `result.raise_for_failure()` raises GateFailed(message). Raises GateError when the gate
-    cannot run (for example when the table does not exist).
+    cannot run (for example when fct_dossiers does not exist; an optional mart that does not
+    exist is skipped).
     """
-    return _run_gate(warehouse_url, mart_specs(), run_id, gate_paths(gx_root, site_dir))
+    with warehouse.connect(warehouse_url) as conn:
+        specs = tuple(spec for spec in mart_specs() if not spec.optional or _table_exists(conn, spec))
+    return _run_gate(warehouse_url, specs, run_id, gate_paths(gx_root, site_dir))
+
+
+def _table_exists(conn: psycopg.Connection, spec: GateSpec) -> bool:
+    found = conn.execute("select to_regclass(%s) is not null", (f"{spec.schema}.{spec.table}",)).fetchone()
+    return bool(found and found[0])
 
 
 def _run_gate(warehouse_url: str, specs: tuple[GateSpec, ...], run_id: str, locations: GatePaths) -> GateResult:

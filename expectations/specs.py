@@ -6,7 +6,15 @@ from dataclasses import dataclass
 
 from expectations.errors import GateError
 from expectations.result import Gate
-from expectations.suites import CATALOGUE_SUITE, EVENTS_SUITE, INDEX_SUITE, MART_SUITE, RAW_SUITE
+from expectations.suites import (
+    CATALOGUE_SUITE,
+    CYCLE_TIMES_SUITE,
+    EVENTS_SUITE,
+    INDEX_SUITE,
+    MART_SUITE,
+    RAW_SUITE,
+    SERVICE_INDEX_SUITE,
+)
 
 
 @dataclass(frozen=True)
@@ -19,6 +27,7 @@ class GateSpec:
     key_name: str                     # the business key sampled for failures
     index_columns: tuple[str, ...]    # columns GX returns for each unexpected row
     load_id: int | None = None        # raw gate: validate only this load's rows
+    optional: bool = False            # mart gate: skipped when the table does not exist (yet)
 
     @property
     def batch_sql(self) -> str:
@@ -82,6 +91,11 @@ def raw_specs(load_id: int, source_kind: str) -> tuple[GateSpec, ...]:
 
 
 def mart_specs() -> tuple[GateSpec, ...]:
+    """fct_dossiers first (the gate's headline suite), then the monthly marts built from it.
+
+    The monthly marts are optional: a warehouse holding only fct_dossiers (a partial dbt
+    selection) is still gated on it; after a full dbt build every table exists.
+    """
     return (
         GateSpec(
             gate="mart",
@@ -91,5 +105,25 @@ def mart_specs() -> tuple[GateSpec, ...]:
             table="fct_dossiers",
             key_name="dossier_id",
             index_columns=("dossier_id",),
+        ),
+        GateSpec(
+            gate="mart",
+            suite_name=CYCLE_TIMES_SUITE,
+            asset_name="fct_procedure_cycle_times",
+            schema="marts",
+            table="fct_procedure_cycle_times",
+            key_name="fct_procedure_cycle_times_id",
+            index_columns=("fct_procedure_cycle_times_id",),
+            optional=True,
+        ),
+        GateSpec(
+            gate="mart",
+            suite_name=SERVICE_INDEX_SUITE,
+            asset_name="fct_service_index",
+            schema="marts",
+            table="fct_service_index",
+            key_name="fct_service_index_id",
+            index_columns=("fct_service_index_id",),
+            optional=True,
         ),
     )

@@ -23,7 +23,11 @@ EVENTS_SUITE = "raw_portal_dossier_events"
 CATALOGUE_SUITE = "raw_procedure_catalogue"
 INDEX_SUITE = "raw_index_scores"
 MART_SUITE = "marts_fct_dossiers"
-SUITE_NAMES = (RAW_SUITE, EVENTS_SUITE, CATALOGUE_SUITE, INDEX_SUITE, MART_SUITE)
+CYCLE_TIMES_SUITE = "marts_fct_procedure_cycle_times"
+SERVICE_INDEX_SUITE = "marts_fct_service_index"
+SUITE_NAMES = (
+    RAW_SUITE, EVENTS_SUITE, CATALOGUE_SUITE, INDEX_SUITE, MART_SUITE, CYCLE_TIMES_SUITE, SERVICE_INDEX_SUITE,
+)
 SEVERITIES = ("critical", "warning")
 SQL_EXPECTATION = "unexpected_rows_expectation"
 

@@ -2,11 +2,40 @@
 -- The clock and outcome rules live in int_dossiers_clocked; this model adds the province
 -- list the GSO code was delivered against, its code on the 2025 list and the keys of both
 -- in dim_province.
+--
+-- Incremental (merge on dossier_id): a run recomputes only the dossiers in int_dossiers_changed
+-- (new or corrected deliveries within the look-back window, procedures re-catalogued, deliveries
+-- no longer visible, and open dossiers when the as-of date moved). The post-hooks then drop the
+-- dossiers whose every delivery became invisible and move every other row to the new as-of date,
+-- so an incremental run leaves exactly what a full refresh (`parwh build --full-refresh`) builds.
+-- depends_on: {{ ref('int_dossiers_changed') }}
+-- depends_on: {{ ref('int_build_state') }}
+-- depends_on: {{ ref('stg_portal__dossiers') }}
+-- depends_on: {{ ref('stg_portal__dossier_events') }}
+-- depends_on: {{ ref('stg_portal__procedure_catalogue') }}
+-- depends_on: {{ ref('dim_date') }}
+{{ config(
+    materialized='incremental',
+    unique_key='dossier_id',
+    incremental_strategy='merge',
+    on_schema_change='append_new_columns',
+    post_hook=[
+        "delete from {{ this }} where load_id not in (select load_id from ({{ visible_loads() }}) as visible)",
+        "update {{ this }} set as_of_date = (select as_of_date from {{ ref('int_build_state') }})
+         where as_of_date is distinct from (select as_of_date from {{ ref('int_build_state') }})",
+    ],
+) }}
+
 with
 
 clocked as (
 
+    {%- if is_incremental() %}
+    -- the rules of int_dossiers_clocked, applied to the changed dossiers only
+    {{ clock_dossiers('select dossier_id from ' ~ ref('int_dossiers_changed')) }}
+    {%- else %}
     select * from {{ ref('int_dossiers_clocked') }}
+    {%- endif %}
 
 ),
 
@@ -48,6 +77,7 @@ select
     versioned.procedure_code::text as procedure_code,
     versioned.agency_code::text as agency_code,
     versioned.load_id::bigint as load_id,
+    versioned.load_started_at::timestamptz as loaded_at,
 
     -- milestones
     versioned.submitted_at::timestamptz as submitted_at,
