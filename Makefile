@@ -32,8 +32,11 @@ system-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "note: install Debian's chromium (sudo apt-get install chromium) for the screenshot test"; fi; }
 
+# Two pytest workers (pytest-xdist), whole files to a worker: dbt builds and Airflow runs wait on
+# PostgreSQL half the time, so two share the machine well. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: install system-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 airflow: install
 	$(BIN)/parwh airflow standalone

@@ -69,9 +69,10 @@ def mart_gate(run_id: str | None = None) -> str:
     from airflow.sdk.exceptions import AirflowFailException
 
     from expectations.gate import run_mart_gate
-    from ingest import warehouse
+    from ingest import dbt, warehouse
 
     with retry_only_transient_errors():
+        dbt.vacuum_marts(warehouse.url())   # fresh visibility map for BI's index-only scans
         result = run_mart_gate(warehouse.url(), run_id)
     if result.outcome == "fail":
         raise AirflowFailException(result.message())

@@ -197,6 +197,7 @@ def build_and_gate(url: str, *, run_id: str, full_refresh: bool, as_of: date | N
         dbt.build(url, full_refresh=full_refresh, vars=dbt_vars)
     finally:
         dbt_audit.record_run_results(url, run_id)
+    dbt.vacuum_marts(url)
     result = run_mart_gate(url, run_id)
     print(f"mart gate: {result.outcome}")
     if result.outcome == "fail":

@@ -9,6 +9,7 @@ previous environment afterwards.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import threading
@@ -19,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from ingest import warehouse
 from ingest.settings import paths
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # dbt is imported lazily: it is slow to import and DAG files import us.
     from dbt.cli.main import dbtRunnerResult
@@ -137,3 +140,24 @@ def _environment(overrides: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+# Marts that BI reads through index-only scans: right after a rebuild their visibility map is
+# empty and those scans visit the table for every row (slower than no index at all), so they
+# are vacuumed after each build. VACUUM cannot run in a transaction, hence not a dbt post-hook.
+VACUUMED_MARTS = ("fct_dossiers",)
+
+
+def vacuum_marts(warehouse_url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        for table in VACUUMED_MARTS:
+            if conn.execute("select to_regclass(%s)", (f"marts.{table}",)).fetchone()[0] is None:
+                continue
+            try:
+                conn.execute(sql.SQL("vacuum (analyze) {}").format(sql.Identifier("marts", table)))
+            except psycopg.errors.InsufficientPrivilege as exc:  # a role that does not own the mart
+                log.warning("marts.%s not vacuumed (%s): BI queries may be slower until autovacuum runs",
+                            table, str(exc).strip())

@@ -133,6 +133,7 @@ def rebuild_day(warehouse_url: str, day: date, *, run_id: str, full_refresh: boo
         dbt.build(warehouse_url, full_refresh=full_refresh, vars={"as_of_date": day.isoformat()})
     finally:
         dbt_audit.record_run_results(warehouse_url, run_id)
+    dbt.vacuum_marts(warehouse_url)
     gate = run_mart_gate(warehouse_url, run_id)
     if gate.outcome == "fail":
         raise ValueError(f"mart gate failed for {day}: {gate.message()}")

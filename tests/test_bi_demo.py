@@ -275,3 +275,25 @@ def test_chromium_shows_the_scorecard_with_every_chart_loaded(site, tmp_path):
             assert image.size == WINDOW
         counts[label] = coloured_rows(shot)
     assert counts["charts"] > 3 * counts["control"] + 100, counts
+
+
+def test_the_bi_indexes_survive_a_full_refresh_and_the_queries_use_them(demo):
+    """The post-hooks (macros/bi_index.sql) index the rebuilt table, not dbt's backup of the old one."""
+    expected = {"fct_dossiers_finished_month_by_province", "fct_dossiers_finished_working_days_by_procedure",
+                "fct_dossiers_overdue_by_agency"}
+
+    def indexes() -> set[str]:
+        rows = _owner_rows(demo["url"], "select indexname from pg_indexes where schemaname = 'marts'"
+                                        " and tablename = 'fct_dossiers'")
+        return {r["indexname"] for r in rows} & expected
+
+    assert indexes() == expected
+    dbt.build(demo["url"], full_refresh=True, vars={"as_of_date": AS_OF},
+              target_path=demo["folder"] / "dbt_target_refresh")
+    assert indexes() == expected
+    dbt.vacuum_marts(demo["url"])
+    with psycopg.connect(demo["url"]) as conn:
+        conn.execute("set enable_seqscan = off")   # at demo size the planner would rather scan the table
+        sql_text = (QUERIES / "agencies_most_overdue_now.sql").read_text(encoding="utf-8")
+        plan = "\n".join(row[0] for row in conn.execute("explain " + sql_text).fetchall())
+    assert "fct_dossiers_overdue_by_agency" in plan

@@ -8,6 +8,7 @@
 -- no longer visible, and open dossiers when the as-of date moved). The post-hooks then drop the
 -- dossiers whose every delivery became invisible and move every other row to the new as-of date,
 -- so an incremental run leaves exactly what a full refresh (`parwh build --full-refresh`) builds.
+-- The last post-hooks index what the BI queries in bi/queries/ read (macros/bi_index.sql).
 -- depends_on: {{ ref('int_dossiers_changed') }}
 -- depends_on: {{ ref('int_build_state') }}
 -- depends_on: {{ ref('stg_portal__dossiers') }}
@@ -23,6 +24,9 @@
         "delete from {{ this }} where load_id not in (select load_id from ({{ visible_loads() }}) as visible)",
         "update {{ this }} set as_of_date = (select as_of_date from {{ ref('int_build_state') }})
          where as_of_date is distinct from (select as_of_date from {{ ref('int_build_state') }})",
+        "{{ bi_index('fct_dossiers_finished_month_by_province') }}",
+        "{{ bi_index('fct_dossiers_finished_working_days_by_procedure') }}",
+        "{{ bi_index('fct_dossiers_overdue_by_agency') }}",
     ],
 ) }}
 
