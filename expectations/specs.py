@@ -9,10 +9,14 @@ from expectations.result import Gate
 from expectations.suites import (
     CATALOGUE_SUITE,
     CYCLE_TIMES_SUITE,
+    DATE_SUITE,
     EVENTS_SUITE,
+    INDEX_SCORES_SUITE,
     INDEX_SUITE,
     MART_SUITE,
+    PROVINCE_SUITE,
     RAW_SUITE,
+    SCORECARD_SUITE,
     SERVICE_INDEX_SUITE,
 )
 
@@ -91,7 +95,8 @@ def raw_specs(load_id: int, source_kind: str) -> tuple[GateSpec, ...]:
 
 
 def mart_specs() -> tuple[GateSpec, ...]:
-    """fct_dossiers first (the gate's headline suite), then the monthly marts built from it.
+    """fct_dossiers first (the gate's headline suite), then the monthly marts built from it, then
+    the index and reference marts.
 
     The monthly marts are optional: a warehouse holding only fct_dossiers (a partial dbt
     selection) is still gated on it; after a full dbt build every table exists.
@@ -126,4 +131,16 @@ def mart_specs() -> tuple[GateSpec, ...]:
             index_columns=("fct_service_index_id",),
             optional=True,
         ),
+        *(GateSpec(gate="mart", suite_name=suite, asset_name=table, schema="marts", table=table, key_name=key,
+                   index_columns=(key,), optional=True)
+          for suite, table, key in _OTHER_MARTS),
     )
+
+
+# The index and reference marts: (suite, table, the key sampled for failures).
+_OTHER_MARTS = (
+    (INDEX_SCORES_SUITE, "fct_index_scores", "fct_index_scores_id"),
+    (SCORECARD_SUITE, "province_scorecard", "province_scorecard_id"),
+    (PROVINCE_SUITE, "dim_province", "province_key"),
+    (DATE_SUITE, "dim_date", "date_day"),
+)

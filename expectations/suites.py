@@ -25,8 +25,13 @@ INDEX_SUITE = "raw_index_scores"
 MART_SUITE = "marts_fct_dossiers"
 CYCLE_TIMES_SUITE = "marts_fct_procedure_cycle_times"
 SERVICE_INDEX_SUITE = "marts_fct_service_index"
+INDEX_SCORES_SUITE = "marts_fct_index_scores"
+SCORECARD_SUITE = "marts_province_scorecard"
+PROVINCE_SUITE = "marts_dim_province"
+DATE_SUITE = "marts_dim_date"
 SUITE_NAMES = (
     RAW_SUITE, EVENTS_SUITE, CATALOGUE_SUITE, INDEX_SUITE, MART_SUITE, CYCLE_TIMES_SUITE, SERVICE_INDEX_SUITE,
+    INDEX_SCORES_SUITE, SCORECARD_SUITE, PROVINCE_SUITE, DATE_SUITE,
 )
 SEVERITIES = ("critical", "warning")
 SQL_EXPECTATION = "unexpected_rows_expectation"

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 from PIL import Image
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from expectations import run_raw_gate
@@ -297,3 +298,14 @@ def test_the_bi_indexes_survive_a_full_refresh_and_the_queries_use_them(demo):
         sql_text = (QUERIES / "agencies_most_overdue_now.sql").read_text(encoding="utf-8")
         plan = "\n".join(row[0] for row in conn.execute("explain " + sql_text).fetchall())
     assert "fct_dossiers_overdue_by_agency" in plan
+
+
+def test_auditor_reads_the_failing_rows_dbt_keeps_and_bi_reader_does_not(demo):
+    tables = _owner_rows(demo["url"], "select table_name from information_schema.tables"
+                                      " where table_schema = 'dbt_test__audit' order by 1")
+    assert tables, "store_failures keeps one table per data test"
+    query = sql.SQL("select count(*) from {}").format(sql.Identifier("dbt_test__audit", tables[0]["table_name"]))
+    with psycopg.connect(warehouse.role_url(demo["url"], "auditor", environ={})) as conn:
+        conn.execute(query).fetchone()   # raises InsufficientPrivilege without the grants of ddl 006
+    with psycopg.connect(demo["reader"]) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(query)

@@ -387,7 +387,7 @@ create table marts.fct_dossiers (
 """
 DIM_DATE_DDL = """
 create table marts.dim_date as
-select date_day::date, extract(isodow from date_day) <= 5 as is_working_day,
+select date_day::date, extract(isodow from date_day) <= 5 as is_working_day, false as is_public_holiday,
        sum(case when extract(isodow from date_day) <= 5 then 1 else 0 end) over (order by date_day)::integer
            as working_day_number
 from generate_series('2025-01-01'::date, '2025-12-31'::date, interval '1 day') as date_day

@@ -269,3 +269,28 @@ def test_quarantined_publication_never_reaches_the_marts(built: str):
     assert quarantined == {"status": "quarantined"}
     assert _rows(built, "select 1 from raw.index_scores where period = '2025-10'")  # landed in raw ...
     assert _rows(built, "select 1 from marts.fct_index_scores where period = '2025-10'") == []  # ... never beyond
+
+
+@pytest.mark.warehouse
+def test_mart_gate_checks_the_index_and_reference_marts(built: str, tmp_path):
+    """The index marts' suites pass on real publications; a derived value given a rank (the contract's
+    check dropped to let it in) fails the gate by name and key. Last in the module: it restores the row."""
+    from expectations.gate import run_mart_gate
+
+    dirs = {"site_dir": tmp_path / "site", "gx_root": tmp_path / "gx"}
+    passed = run_mart_gate(built, "test-index-marts-pass", **dirs)
+    names = [suite.suite_name for suite in passed.suites]
+    assert {"marts_fct_index_scores", "marts_province_scorecard", "marts_dim_province", "marts_dim_date"} <= set(names)
+    assert passed.outcome != "fail", passed.message()
+    [derived] = _rows(built, "select fct_index_scores_id from marts.fct_index_scores where is_derived limit 1")
+    key = derived["fct_index_scores_id"]
+    with psycopg.connect(built, autocommit=True) as conn:
+        conn.execute("alter table marts.fct_index_scores drop constraint derived_rows_have_a_method_and_no_rank")
+        conn.execute("update marts.fct_index_scores set rank_recomputed = 1 where fct_index_scores_id = %s", (key,))
+        try:
+            failed = run_mart_gate(built, "test-index-marts-fail", **dirs)
+        finally:
+            conn.execute("update marts.fct_index_scores set rank_recomputed = null where fct_index_scores_id = %s",
+                         (key,))
+    assert failed.outcome == "fail"
+    assert "derived_values_never_ranked" in failed.message() and key in failed.message()
