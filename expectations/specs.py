@@ -7,15 +7,20 @@ from dataclasses import dataclass
 from expectations.errors import GateError
 from expectations.result import Gate
 from expectations.suites import (
+    AGENCY_SUITE,
+    BRIDGE_SUITE,
     CATALOGUE_SUITE,
     CYCLE_TIMES_SUITE,
     DATE_SUITE,
     EVENTS_SUITE,
+    INDEX_DIM_SUITE,
     INDEX_SCORES_SUITE,
     INDEX_SUITE,
     MART_SUITE,
+    PROCEDURE_SUITE,
     PROVINCE_SUITE,
     RAW_SUITE,
+    RECONCILIATION_SUITE,
     SCORECARD_SUITE,
     SERVICE_INDEX_SUITE,
 )
@@ -143,4 +148,9 @@ _OTHER_MARTS = (
     (SCORECARD_SUITE, "province_scorecard", "province_scorecard_id"),
     (PROVINCE_SUITE, "dim_province", "province_key"),
     (DATE_SUITE, "dim_date", "date_day"),
+    (PROCEDURE_SUITE, "dim_procedure", "procedure_id"),
+    (AGENCY_SUITE, "dim_agency", "agency_id"),
+    (INDEX_DIM_SUITE, "dim_index", "index_code"),
+    (BRIDGE_SUITE, "bridge_province_2025", "old_gso_code"),
+    (RECONCILIATION_SUITE, "fct_service_index_reconciliation", "fct_service_index_reconciliation_id"),
 )

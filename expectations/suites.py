@@ -29,9 +29,15 @@ INDEX_SCORES_SUITE = "marts_fct_index_scores"
 SCORECARD_SUITE = "marts_province_scorecard"
 PROVINCE_SUITE = "marts_dim_province"
 DATE_SUITE = "marts_dim_date"
+PROCEDURE_SUITE = "marts_dim_procedure"
+AGENCY_SUITE = "marts_dim_agency"
+INDEX_DIM_SUITE = "marts_dim_index"
+BRIDGE_SUITE = "marts_bridge_province_2025"
+RECONCILIATION_SUITE = "marts_fct_service_index_reconciliation"
 SUITE_NAMES = (
     RAW_SUITE, EVENTS_SUITE, CATALOGUE_SUITE, INDEX_SUITE, MART_SUITE, CYCLE_TIMES_SUITE, SERVICE_INDEX_SUITE,
-    INDEX_SCORES_SUITE, SCORECARD_SUITE, PROVINCE_SUITE, DATE_SUITE,
+    INDEX_SCORES_SUITE, SCORECARD_SUITE, PROVINCE_SUITE, DATE_SUITE, PROCEDURE_SUITE, AGENCY_SUITE,
+    INDEX_DIM_SUITE, BRIDGE_SUITE, RECONCILIATION_SUITE,
 )
 SEVERITIES = ("critical", "warning")
 SQL_EXPECTATION = "unexpected_rows_expectation"
