@@ -19,6 +19,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import CronTriggerTimetable, PokeReturnValue, dag, task
 from dag_defaults import DEFAULT_ARGS, INDEX_SCORES, LOCAL_TZ, retry_only_transient_errors
+from warehouse_tasks import count_new_loads, run_verdict
 
 
 @dag(
@@ -52,18 +53,7 @@ def index_publications():
     @task(outlets=[INDEX_SCORES], trigger_rule="all_done")
     def announce_new_scores(loads: list[list[dict]]) -> int:
         """Emits parwh://raw/index_scores when something loaded (a skipped task emits nothing)."""
-        from airflow.sdk.exceptions import AirflowSkipException
-
-        from ingest import orchestration
-
-        loaded = [load for file_loads in loads or [] for load in file_loads or []]
-        if not orchestration.anything_loaded(loaded):
-            raise AirflowSkipException("nothing new loaded: no asset event")
-        return sum(1 for load in loaded if load["status"] == "loaded")
-
-    @task
-    def run_verdict() -> None:
-        """Fails the run when a load failed (announce_new_scores runs regardless, so it cannot)."""
+        return count_new_loads(loads)
 
     loads = publish_index_file.expand(path=wait_for_index_files())
     announce = announce_new_scores(loads)

@@ -90,6 +90,20 @@ def publish_site(run_id: str | None = None) -> str:
         return str(report_site.build(url, run_id=run_id))
 
 
+def count_new_loads(loads: list[list[dict]] | None) -> int:
+    """The loads of a mapped ingest task that loaded rows; skips the calling task (so its asset
+    emits no event) when none did."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from ingest import orchestration
+
+    loaded = [load for file_loads in loads or [] for load in file_loads or []]
+    if not orchestration.anything_loaded(loaded):
+        raise AirflowSkipException("nothing new loaded: no asset event")
+    return sum(1 for load in loaded if load["status"] == "loaded")
+
+
 @task
 def run_verdict() -> None:
-    """Fails the run when anything upstream failed (publish_site runs regardless, so it cannot)."""
+    """Fails the run when anything upstream failed (the tasks before it that run regardless -
+    publishing the site, announcing new data - cannot)."""
