@@ -99,51 +99,13 @@ def raw_specs(load_id: int, source_kind: str) -> tuple[GateSpec, ...]:
     )
 
 
-def mart_specs() -> tuple[GateSpec, ...]:
-    """fct_dossiers first (the gate's headline suite), then the monthly marts built from it, then
-    the index and reference marts.
-
-    The monthly marts are optional: a warehouse holding only fct_dossiers (a partial dbt
-    selection) is still gated on it; after a full dbt build every table exists.
-    """
-    return (
-        GateSpec(
-            gate="mart",
-            suite_name=MART_SUITE,
-            asset_name="fct_dossiers",
-            schema="marts",
-            table="fct_dossiers",
-            key_name="dossier_id",
-            index_columns=("dossier_id",),
-        ),
-        GateSpec(
-            gate="mart",
-            suite_name=CYCLE_TIMES_SUITE,
-            asset_name="fct_procedure_cycle_times",
-            schema="marts",
-            table="fct_procedure_cycle_times",
-            key_name="fct_procedure_cycle_times_id",
-            index_columns=("fct_procedure_cycle_times_id",),
-            optional=True,
-        ),
-        GateSpec(
-            gate="mart",
-            suite_name=SERVICE_INDEX_SUITE,
-            asset_name="fct_service_index",
-            schema="marts",
-            table="fct_service_index",
-            key_name="fct_service_index_id",
-            index_columns=("fct_service_index_id",),
-            optional=True,
-        ),
-        *(GateSpec(gate="mart", suite_name=suite, asset_name=table, schema="marts", table=table, key_name=key,
-                   index_columns=(key,), optional=True)
-          for suite, table, key in _OTHER_MARTS),
-    )
-
-
-# The index and reference marts: (suite, table, the key sampled for failures).
-_OTHER_MARTS = (
+# The mart gate's suites, in the order they run: (suite, table in marts, the key sampled for
+# failures). fct_dossiers first (the gate's headline suite), then the monthly marts built from
+# it, then the index and reference marts.
+MART_TABLES = (
+    (MART_SUITE, "fct_dossiers", "dossier_id"),
+    (CYCLE_TIMES_SUITE, "fct_procedure_cycle_times", "fct_procedure_cycle_times_id"),
+    (SERVICE_INDEX_SUITE, "fct_service_index", "fct_service_index_id"),
     (INDEX_SCORES_SUITE, "fct_index_scores", "fct_index_scores_id"),
     (SCORECARD_SUITE, "province_scorecard", "province_scorecard_id"),
     (PROVINCE_SUITE, "dim_province", "province_key"),
@@ -154,3 +116,14 @@ _OTHER_MARTS = (
     (BRIDGE_SUITE, "bridge_province_2025", "old_gso_code"),
     (RECONCILIATION_SUITE, "fct_service_index_reconciliation", "fct_service_index_reconciliation_id"),
 )
+
+
+def mart_specs() -> tuple[GateSpec, ...]:
+    """One spec per mart of MART_TABLES. Every mart but fct_dossiers is optional: a warehouse
+    holding only fct_dossiers (a partial dbt selection) is still gated on it; after a full dbt
+    build every table exists."""
+    return tuple(
+        GateSpec(gate="mart", suite_name=suite, asset_name=table, schema="marts", table=table, key_name=key,
+                 index_columns=(key,), optional=table != "fct_dossiers")
+        for suite, table, key in MART_TABLES
+    )
