@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
@@ -38,6 +36,8 @@ from psycopg import sql
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+
+from bench_db import admin_url, drop_database, scratch_database  # noqa: E402
 
 from ingest import dbt, migrate, warehouse  # noqa: E402
 
@@ -189,10 +189,6 @@ cross join generate_series(date '2023-01-01', date '2026-11-01', interval '1 mon
 """
 
 
-def _admin_url() -> str:
-    return os.environ.get("WAREHOUSE_URL") or warehouse.start_embedded()
-
-
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -269,11 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / ".local" / "bench" / "bi_results.json")
     args = parser.parse_args(argv)
 
-    admin = _admin_url()
-    name = f"parwh_bench_bi_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = warehouse.with_database(admin, name)
+    admin = admin_url()
+    name, url = scratch_database(admin, "parwh_bench_bi", migrated=False)   # prepare() migrates
     try:
         _log(f"preparing {args.dossiers:,} dossiers in scratch database {name} ...")
         steps = prepare(url, args.dossiers, not args.no_indexes, args.out.parent / "bi_dbt_target")
@@ -290,8 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep:
             _log(f"kept scratch database: {warehouse.redact(url)}")
         else:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+            drop_database(admin, name)
 
     print(f"\nBI queries as bi_reader, {args.dossiers:,} dossiers (fct_dossiers {size}), PostgreSQL {server}, "
           f"{'with' if not args.no_indexes else 'WITHOUT'} the BI indexes; target < {TARGET_SECONDS:.0f} s")

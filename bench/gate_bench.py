@@ -27,37 +27,19 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from bench_db import admin_url, drop_database, scratch_database  # noqa: E402
 from ingest_bench import machine_facts, write_export  # noqa: E402  (the shared generator, bench/synthetic_export)
-
-from ingest import migrate, warehouse  # noqa: E402
 
 TARGET_RATIO = 0.5
 RUN_ID = "bench__gate"
-
-
-def _scratch_database(admin: str) -> tuple[str, str]:
-    name = f"parwh_gate_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = warehouse.with_database(admin, name)
-    with psycopg.connect(url) as conn:
-        migrate.migrate(conn)
-    return name, url
-
-
-def _drop_database(admin: str, name: str) -> None:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
 def land(url: str, path: Path) -> dict:
@@ -155,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     if not path.exists():
         print(f"writing {path} ...", file=sys.stderr)
         write_export(path, args.rows, args.seed)
-    admin = os.environ.get("WAREHOUSE_URL") or warehouse.start_embedded()
-    name, url = _scratch_database(admin)
+    admin = admin_url()
+    name, url = scratch_database(admin, "parwh_gate_bench")
     try:
         results: dict = {"rows": args.rows, "file_mb": path.stat().st_size / 2**20,
                          "file": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
@@ -165,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="parwh-gate-bench-") as workdir:
             results["gate"] = gate(url, results["load_id"], Path(workdir))
     finally:
-        _drop_database(admin, name)
+        drop_database(admin, name)
     text = report(results)
     args.data_dir.mkdir(parents=True, exist_ok=True)
     (args.data_dir / "gate_results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -29,7 +29,6 @@ import resource
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
@@ -39,9 +38,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from bench_db import admin_url, drop_database, scratch_database  # noqa: E402
 from synthetic_export import write_export  # noqa: E402
 
-from ingest import migrate, warehouse  # noqa: E402
+from ingest import warehouse  # noqa: E402
 from ingest.sample import CSV_HEADER  # noqa: E402
 
 TARGET_VS_COPY = 1.5
@@ -50,27 +50,6 @@ TARGET_RSS_MB = 400.0
 
 
 # ---- scratch databases ---------------------------------------------------------------------
-def _admin_url() -> str:
-    return os.environ.get("WAREHOUSE_URL") or warehouse.start_embedded()
-
-
-def _scratch(admin: str, migrated: bool) -> tuple[str, str]:
-    name = f"parwh_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = warehouse.with_database(admin, name)
-    if migrated:
-        with psycopg.connect(url) as conn:
-            migrate.migrate(conn)
-    return name, url
-
-
-def _drop(admin: str, name: str) -> None:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-
-
-# ---- the three measurements ----------------------------------------------------------------
 def bare_copy(url: str, path: Path) -> float:
     columns = sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(f"c{i}")) for i in range(len(CSV_HEADER)))
     with psycopg.connect(url) as conn:
@@ -200,34 +179,34 @@ def main(argv: list[str] | None = None) -> int:
     if not path.exists():
         print(f"writing {path} ...", file=sys.stderr)
         write_export(path, args.rows, args.seed)
-    admin = _admin_url()
+    admin = admin_url()
     results: dict = {"rows": args.rows, "file": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
                      "file_mb": path.stat().st_size / 2**20, "repeat": args.repeat, "to_sql_rows": args.to_sql_rows}
-    name, url = _scratch(admin, migrated=False)
+    name, url = scratch_database(admin, "parwh_bench", migrated=False)
     try:
         results["machine"] = machine_facts(url)
     finally:
-        _drop(admin, name)
+        drop_database(admin, name)
     copies, lands = [], []
     for _ in range(args.repeat):
-        name, url = _scratch(admin, migrated=False)
+        name, url = scratch_database(admin, "parwh_bench", migrated=False)
         try:
             copies.append(bare_copy(url, path))
         finally:
-            _drop(admin, name)
-        name, url = _scratch(admin, migrated=True)
+            drop_database(admin, name)
+        name, url = scratch_database(admin, "parwh_bench")
         try:
             lands.append(landing(url, path))
         finally:
-            _drop(admin, name)
+            drop_database(admin, name)
     best = min(lands, key=lambda r: r["seconds"])
     results.update(copy_seconds=min(copies), landing_seconds=best["seconds"], rows_loaded=best["rows_loaded"],
                    rows_rejected=best["rows_rejected"], peak_rss_mb=max(r["peak_rss_mb"] for r in lands))
-    name, url = _scratch(admin, migrated=False)
+    name, url = scratch_database(admin, "parwh_bench", migrated=False)
     try:
         results["to_sql_seconds"] = to_sql(url, path, args.to_sql_rows)
     finally:
-        _drop(admin, name)
+        drop_database(admin, name)
     text = report(results)
     args.data_dir.mkdir(parents=True, exist_ok=True)
     (args.data_dir / "ingest_results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")

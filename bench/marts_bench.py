@@ -24,16 +24,16 @@ import argparse
 import json
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from ingest import dbt, migrate, warehouse  # noqa: E402
+from bench_db import drop_database, scratch_database  # noqa: E402
+
+from ingest import dbt, warehouse  # noqa: E402
 
 TARGET_RATIO = 0.15
 HISTORY_START = "2024-01-01"
@@ -196,21 +196,6 @@ from new_receipts, delivery_load
 """
 
 
-def _scratch_database(admin: str) -> tuple[str, str]:
-    name = f"parwh_marts_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = warehouse.with_database(admin, name)
-    with psycopg.connect(url) as conn:
-        migrate.migrate(conn)
-    return name, url
-
-
-def _drop_database(admin: str, name: str) -> None:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-
-
 def _timed(label: str, action) -> float:
     started = time.perf_counter()
     action()
@@ -257,7 +242,7 @@ def _model_seconds(target: Path) -> dict[str, float]:
 
 def run(dossiers: int, delivery: int, target: Path, keep: bool = False) -> dict:
     admin = warehouse.url()
-    name, url = _scratch_database(admin)
+    name, url = scratch_database(admin, "parwh_marts_bench")
     try:
         print(f"marts benchmark: {dossiers:,} dossiers of history, a delivery of {delivery:,}", flush=True)
         dbt.run_dbt(["seed"], url, target_path=target)
@@ -279,7 +264,7 @@ def run(dossiers: int, delivery: int, target: Path, keep: bool = False) -> dict:
         if keep:
             print(f"  kept the database: {url}")
         else:
-            _drop_database(admin, name)
+            drop_database(admin, name)
     ratio = incremental / full
     results = {
         "dossiers": dossiers, "delivery": delivery, "fct_dossiers_rows": facts,
