@@ -319,13 +319,12 @@ def _stream(opened: readers.OpenedFile, mapper: RecordMapper, redact: _Redactor,
                 except RowRejection as exc:
                     reject(number, exc, row_as_record(headers, row))
                     continue
-                block.append(line)
             else:
-                block.append(line + "\n")
+                line += "\n"
             if _formula(line) is not None:
-                block.pop()
                 reject(number, _formula_rejection(line, mapper.columns), row_as_record(headers, row))
                 continue
+            block.append(line)
             if events:
                 key = values[key_index] if key_index is not None else None
                 for kind, seq, event in events:
