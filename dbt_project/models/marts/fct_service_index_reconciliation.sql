@@ -27,21 +27,17 @@ published as (
 
 computed as (
 
-    select gso_code, list_version, month_start, 'progress' as component, progress_points as computed_points
-    from {{ ref('fct_service_index') }}
-    where unit_type = 'province'
-    union all
-    select gso_code, list_version, month_start, 'online_service', online_service_points
-    from {{ ref('fct_service_index') }}
-    where unit_type = 'province'
-    union all
-    select gso_code, list_version, month_start, 'online_payment', online_payment_points
-    from {{ ref('fct_service_index') }}
-    where unit_type = 'province'
-    union all
-    select gso_code, list_version, month_start, 'digitisation', digitisation_points
-    from {{ ref('fct_service_index') }}
-    where unit_type = 'province'
+    -- one row per province, month and 766 group: the four points columns unpivoted in one scan
+    select service_index.gso_code, service_index.list_version, service_index.month_start,
+           points.component, points.computed_points
+    from {{ ref('fct_service_index') }} as service_index
+    cross join lateral (values
+        ('progress', service_index.progress_points),
+        ('online_service', service_index.online_service_points),
+        ('online_payment', service_index.online_payment_points),
+        ('digitisation', service_index.digitisation_points)
+    ) as points (component, computed_points)
+    where service_index.unit_type = 'province'
 
 )
 
