@@ -10,7 +10,6 @@ from the queries under test. Every query runs over a connection logged in as bi_
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from ingest.settings import paths
 
 from .conftest import create_database, drop_database
 from .test_bi_access import PERSONAL_DATA_COLUMNS, readable_columns
+from .test_index_marts import write_template_csv
 from .test_indices_766 import synthetic_dashboard_rows, synthetic_par_index_rows
 from .test_site_screenshot import WINDOW, run_chromium
 
@@ -43,14 +43,6 @@ RUN_ID = "test_bi_demo"
 DOSSIERS = 1500
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 SERVICE_INDEX_MODEL = paths().dbt_project / "models" / "marts" / "fct_service_index.sql"
-
-
-def _write_csv(path: Path, rows: list[dict]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def _synthetic_sipas_rows(year: int = 2023) -> list[dict]:
@@ -77,8 +69,8 @@ def demo(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
             dashboard = folder / "dvc766_2025-Q3.json"
             dashboard.write_text(json.dumps(synthetic_dashboard_rows(), ensure_ascii=False), encoding="utf-8")
             publications = [REAL / "PCI_2016.xlsx", REAL / "PAPI_2011-2016.xlsx", dashboard,
-                            _write_csv(folder / "par_index_2023.csv", synthetic_par_index_rows()),
-                            _write_csv(folder / "sipas_2023.csv", _synthetic_sipas_rows())]
+                            write_template_csv(folder / "par_index_2023.csv", synthetic_par_index_rows()),
+                            write_template_csv(folder / "sipas_2023.csv", _synthetic_sipas_rows())]
             for path in publications:
                 result = publish_file(url, path, run_id=RUN_ID)
                 assert result.status == "loaded", (path.name, result.error)

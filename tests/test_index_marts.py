@@ -37,7 +37,8 @@ AS_OF = "2026-11-20"
 CORRECTED_HA_NOI = Decimal("94.80")
 
 
-def _write_template(path: Path, rows: list[dict]) -> Path:
+def write_template_csv(path: Path, rows: list[dict]) -> Path:
+    """The long template for indices published only as PDF (one dict per row, its keys the header)."""
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -63,11 +64,11 @@ def built(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         folder = tmp_path_factory.mktemp("publications")
         dashboard = folder / "dvc766_2025-Q3.json"
         dashboard.write_text(json.dumps(synthetic_dashboard_rows(), ensure_ascii=False), encoding="utf-8")
-        par_index = _write_template(folder / "par_index_2023.csv", synthetic_par_index_rows())
+        par_index = write_template_csv(folder / "par_index_2023.csv", synthetic_par_index_rows())
         # Republished with Hà Nội's total corrected: the later delivery wins.
         corrected = synthetic_par_index_rows()
         corrected[0].update(value=CORRECTED_HA_NOI, source_reference="Báo cáo PAR INDEX 2023 (đính chính)")
-        par_index_corrected = _write_template(folder / "par_index_2023_corrected.csv", corrected)
+        par_index_corrected = write_template_csv(folder / "par_index_2023_corrected.csv", corrected)
         for path in (PCI_2016, PAPI_2011_2016, dashboard, par_index, par_index_corrected):
             result = publish_file(url, path, run_id="test_index_marts")
             assert result.status == "loaded", result.error
