@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import html
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ import psycopg
 from psycopg import sql
 
 from ingest import scorecard
+from ingest.atomic_files import replacing
 from ingest.settings import paths
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP CSV injection).
@@ -110,9 +110,8 @@ def write_rejections_csv(conn: psycopg.Connection, load_id: int, folder: Path) -
     keys.sort(key=lambda key: key == "line")  # the raw line of a malformed record goes last
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"load_{load_id}_rejected_rows.csv"
-    partial = target.with_name(target.name + ".partial")
     written = 0
-    with partial.open("w", encoding="utf-8-sig", newline="") as handle:
+    with replacing(target) as partial, partial.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([escape_cell(h) for h in ("load_id", "row_number", "reason_code", "reason", *keys)])
         with conn.cursor(name=f"rejections_{load_id}") as cursor:
@@ -128,9 +127,8 @@ def write_rejections_csv(conn: psycopg.Connection, load_id: int, folder: Path) -
                     load_id, row_number, reason_code, reason, *(_record_value(fields.get(k)) for k in keys))])
                 written += 1
     if not written:
-        partial.unlink()
+        target.unlink(missing_ok=True)   # only the header: no file for a load without rejections
         return None
-    partial.replace(target)
     return target
 
 
@@ -587,7 +585,6 @@ def build(warehouse_url: str, run_id: str | None = None, site_dir: Path | None =
         "</header><nav>" + "".join(links) + "</nav><main>" + body + "</main></body></html>"
     )
     index = site / "index.html"
-    partial = index.with_name("index.html.partial")
-    partial.write_text(page, encoding="utf-8")
-    os.replace(partial, index)  # a reader never sees half a page
+    with replacing(index) as partial:   # a reader never sees half a page
+        partial.write_text(page, encoding="utf-8")
     return index

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -23,6 +22,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from ingest.atomic_files import replacing
 from ingest.settings import paths
 
 log = logging.getLogger(__name__)
@@ -199,9 +199,8 @@ def _figure(width: float, height: float):
 
 def _save(figure, chart: Chart, folder: Path) -> None:
     target = folder / f"{chart.name}.png"
-    partial = target.with_name(target.name + ".partial.png")
-    figure.savefig(partial, format="png", dpi=DPI, metadata={"Software": None})
-    os.replace(partial, target)
+    with replacing(target, ".partial.png") as partial:
+        figure.savefig(partial, format="png", dpi=DPI, metadata={"Software": None})
     chart.width, chart.height = (int(round(v * DPI)) for v in figure.get_size_inches())
 
 
@@ -419,9 +418,8 @@ def build(warehouse_url: str, site_dir: Path | None = None) -> Path:
         f"<nav>{links}</nav><main>" + "".join(_chart_html(chart) for chart in charts) + "</main></body></html>"
     )
     target = site / "scorecard.html"
-    partial = target.with_name("scorecard.html.partial")
-    partial.write_text(page, encoding="utf-8")
-    os.replace(partial, target)
+    with replacing(target) as partial:
+        partial.write_text(page, encoding="utf-8")
     return target
 
 
@@ -430,6 +428,9 @@ def build_for_site(warehouse_url: str, site_dir: Path) -> Path | None:
     link says so, but never stops the auditors' page from being written."""
     try:
         return build(warehouse_url, site_dir)
+    except OSError as exc:   # a full disk or a folder that cannot be written: say so, no traceback
+        log.error("the scorecard (%s) could not be written: %s", site_dir / "scorecard.html", exc)
+        return None
     except Exception:
         log.exception("the scorecard (%s) could not be rebuilt", site_dir / "scorecard.html")
         return None

@@ -137,6 +137,9 @@ def test_site_disk_full_keeps_the_previous_page(fresh_database, tmp_path, tiny_d
         last = err.strip().splitlines()[-1]
         assert code == 1 and last.startswith("parwh: error:") and "No space left on device" in last, err
         assert (site / "index.html").read_bytes() == page, "the previous report page is intact"
+        assert "Traceback" not in err, err
+        left = sorted(p.name for p in site.rglob("*") if ".partial" in p.name)
+        assert not left, f"half-written files left in site/: {left}"
         assert raw_counts(fresh_database)[0] == 50
         (tiny_disk / "filler.bin").unlink()
         assert _site(fresh_database, tmp_path, site)[0] == 0
