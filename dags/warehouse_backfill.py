@@ -6,7 +6,8 @@ Re-judges the marts for a range of days, by hand (no schedule). Trigger it with 
 `full_refresh` (rebuild every table from scratch on the first day). Each day, in order, is a
 full dbt build with `as_of_date` = that day, followed by the mart gate; the marts end judged at
 `end`. A day's marts depend only on that day and the raw data, so re-running a range (in any
-order) gives the same marts.
+order) gives the same marts. It holds the marts lease (`audit.marts_lease`) from its first day to
+its end, so the nightly run waits for it rather than interleaving with it.
 
 Nothing is ingested here: files in `landing/` are for `portal_ingest` and `index_publications`.
 """
@@ -18,7 +19,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, task
 from dag_defaults import DEFAULT_ARGS, LOCAL_TZ, retry_only_transient_errors
-from warehouse_tasks import prepare_warehouse, publish_site, run_verdict
+from warehouse_tasks import claim_marts, prepare_warehouse, publish_site, release_marts, run_verdict
 
 
 @dag(
@@ -66,8 +67,9 @@ def warehouse_backfill():
     rebuilt = rebuild_days()
     site = publish_site()
     verdict = run_verdict()
-    prepare_warehouse() >> rebuilt >> site
-    [rebuilt, site] >> verdict
+    claim, release = claim_marts(), release_marts()
+    prepare_warehouse() >> claim >> rebuilt >> site >> release
+    [rebuilt, site, release] >> verdict
 
 
 warehouse_backfill()

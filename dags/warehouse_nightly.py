@@ -9,9 +9,12 @@ The nightly run, 02:00 Asia/Ho_Chi_Minh, and also whenever `portal_ingest` or
 2. `ingest_landing_files`: sweep whatever still waits in `landing/` (portal exports) and
    `landing/indices/` (index publications), one gated load per file;
 3. `source_freshness`: `dbt source freshness`, a warning in the log when no load finished lately;
-4. `dbt`: the dbt project through astronomer-cosmos (every model, seed and test is its own task);
-5. `mart_gate`: the mart expectations; a critical failure fails the run at once;
-6. `publish_site`: the report site and Data Docs, whatever happened upstream.
+4. `claim_marts`: the marts lease (`audit.marts_lease`): one builder of the marts at a time, so a
+   backfill or a `parwh build` in progress is waited for (the task says who holds it);
+5. `dbt`: the dbt project through astronomer-cosmos (every model, seed and test is its own task);
+6. `mart_gate`: the mart expectations; a critical failure fails the run at once;
+7. `publish_site`: the report site and Data Docs, whatever happened upstream;
+8. `release_marts`: gives the lease back, whatever happened upstream.
 
 Audit rows: every load, gate result, dbt node and failed task is recorded in `audit.*`.
 
@@ -28,10 +31,12 @@ from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, 
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 from dag_defaults import AS_OF_DATE, DEFAULT_ARGS, INDEX_SCORES, LOCAL_TZ, PORTAL_DOSSIERS, WINDOW_MACROS
 from warehouse_tasks import (
+    claim_marts,
     ingest_landing_files,
     mart_gate,
     prepare_warehouse,
     publish_site,
+    release_marts,
     run_verdict,
     source_freshness,
 )
@@ -94,8 +99,9 @@ def warehouse_nightly():
     gate = mart_gate()
     site = publish_site()
     verdict = run_verdict()
-    prepare_warehouse() >> loads >> freshness >> dbt >> gate >> site
-    [gate, site] >> verdict
+    claim, release = claim_marts(), release_marts()
+    prepare_warehouse() >> loads >> freshness >> claim >> dbt >> gate >> site >> release
+    [gate, site, release] >> verdict
 
 
 warehouse_nightly()

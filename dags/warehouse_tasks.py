@@ -19,6 +19,54 @@ def prepare_warehouse() -> None:
         audit.sweep_abandoned_loads(conn)
 
 
+def _marts_holder_alive(holder: str) -> bool:
+    """Whether a lease holder may still be building: an Airflow run of this deployment that is no
+    longer queued or running is not; a holder this deployment cannot look up is left to its expiry."""
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    from ingest import marts_lease
+
+    if not holder.startswith(marts_lease.AIRFLOW_PREFIX):
+        return marts_lease.cli_holder_alive(holder)
+    dag_id, _, run_id = holder.removeprefix(marts_lease.AIRFLOW_PREFIX).partition("/")
+    try:
+        state = RuntimeTaskInstance.get_dagrun_state(dag_id, run_id)
+    except Exception:  # unknown run (another deployment) or the API is unreachable: cannot tell
+        return True
+    return getattr(state, "value", state) in ("queued", "running")
+
+
+@task.sensor(poke_interval=60, timeout=12 * 3600, mode="reschedule")
+def claim_marts(dag_run=None, run_id: str | None = None):
+    """Take the marts lease before building: one builder of the marts at a time (nightly, backfill,
+    `parwh build`). While another holds it this waits, rescheduled every minute, saying who it is."""
+    import logging
+
+    from airflow.sdk import PokeReturnValue
+
+    from ingest import marts_lease, warehouse
+
+    holder = marts_lease.airflow_holder(dag_run.dag_id, run_id)
+    with retry_only_transient_errors(), warehouse.connect(warehouse.url(), autocommit=True) as conn:
+        taken, lease = marts_lease.try_acquire(conn, holder, purpose=f"{dag_run.dag_id} run",
+                                               is_alive=_marts_holder_alive)
+    log = logging.getLogger("airflow.task")
+    if taken:
+        log.info("marts lease taken: %s", lease.describe())
+    else:
+        log.info("the marts are being rebuilt by %s; waiting", lease.describe())
+    return PokeReturnValue(is_done=taken, xcom_value=holder if taken else None)
+
+
+@task(trigger_rule="all_done")
+def release_marts(dag_run=None, run_id: str | None = None) -> bool:
+    """Give the marts lease back whatever happened upstream (a no-op when this run never got it)."""
+    from ingest import marts_lease, warehouse
+
+    with retry_only_transient_errors(), warehouse.connect(warehouse.url(), autocommit=True) as conn:
+        return marts_lease.release(conn, marts_lease.airflow_holder(dag_run.dag_id, run_id))
+
+
 @task
 def ingest_landing_files(run_id: str | None = None) -> list[dict]:
     """Sweep landing/: every portal export and every index publication (landing/indices/) still

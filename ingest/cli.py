@@ -207,8 +207,18 @@ def build_and_gate(url: str, *, run_id: str, full_refresh: bool, as_of: date | N
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from ingest import marts_lease
+
     url = _warehouse_url()
-    return build_and_gate(url, run_id=args.run_id or _run_id(), full_refresh=args.full_refresh, as_of=args.as_of)
+    run_id = args.run_id or _run_id()
+    purpose = " ".join(["parwh build", *(["--full-refresh"] if args.full_refresh else []),
+                        *([f"--as-of {args.as_of}"] if args.as_of else [])])
+    try:
+        with marts_lease.held(url, purpose=purpose):
+            return build_and_gate(url, run_id=run_id, full_refresh=args.full_refresh, as_of=args.as_of)
+    except marts_lease.MartsBusy as exc:
+        print(f"parwh: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def cmd_site(args: argparse.Namespace) -> int:

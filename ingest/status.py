@@ -82,7 +82,10 @@ def _print_latest_failures(conn: psycopg.Connection, run: Run) -> None:
 
 
 def print_status(warehouse_url: str, limit: int = 15) -> None:
+    from ingest import marts_lease
+
     with psycopg.connect(warehouse_url) as conn:
+        print(f"Marts being rebuilt by: {marts_lease.current(conn).describe()}\n")
         runs = recent_runs(conn, limit)
         _print_runs(runs)
         _print_loads(conn, limit)

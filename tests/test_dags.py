@@ -78,10 +78,15 @@ def test_nightly_dag_shape(dagbag):
     freshness = dag.get_task("source_freshness")
     assert dag.get_task("ingest_landing_files") in freshness.upstream_list
     dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.")]
-    # every dbt task runs after the ingest and the freshness check (directly or through other dbt tasks)
+    # every dbt task runs after the ingest, the freshness check and the claim on the marts lease
+    claim = dag.get_task("claim_marts")
+    assert freshness in claim.upstream_list and claim.mode == "reschedule"
     roots = [t for t in dbt_tasks if not any(u.task_id.startswith("dbt.") for u in t.upstream_list)]
-    assert roots and all(freshness in t.upstream_list for t in roots)
+    assert roots and all(claim in t.upstream_list for t in roots)
     assert dag.get_task("publish_site").trigger_rule == "all_done"
+    release = dag.get_task("release_marts")
+    assert release.trigger_rule == "all_done" and dag.get_task("publish_site") in release.upstream_list
+    assert release in dag.get_task("run_verdict").upstream_list
     assert dag.get_task("mart_gate").retries >= 1  # retried on connection errors only (see dag_defaults)
 
 
@@ -100,6 +105,9 @@ def test_backfill_takes_a_date_range_and_a_full_refresh_option(dagbag):
     assert type(dag.timetable).__name__ == "NullTimetable"
     assert set(dag.params) == {"start", "end", "full_refresh"}
     assert dag.params["full_refresh"] is False
+    claim, release = dag.get_task("claim_marts"), dag.get_task("release_marts")
+    assert claim in dag.get_task("rebuild_days").upstream_list and claim.mode == "reschedule"
+    assert release.trigger_rule == "all_done" and dag.get_task("publish_site") in release.upstream_list
 
 
 def test_as_of_date_is_the_vietnam_day_before_the_run():

@@ -13,10 +13,11 @@ from datetime import date
 import psycopg
 import pytest
 
-from ingest import airflow_env, migrate, orchestration, sample, warehouse
+from ingest import airflow_env, marts_lease, migrate, orchestration, sample, warehouse
 from ingest.cli import ingest_files
 
 from .conftest import create_database, drop_database
+from .test_marts_lease import dead_cli_holder
 
 pytestmark = [pytest.mark.warehouse]
 
@@ -77,9 +78,15 @@ def test_the_backfill_dag_leaves_the_marts_of_its_last_day(loaded_warehouse, fin
     env.update({"PARWH_SITE_DIR": str(tmp_path / "site"), "PARWH_LOCAL_DIR": str(tmp_path / "local"),
                 "PARWH_LANDING_DIR": str(tmp_path / "landing"), "PARWH_TASK_RETRIES": "0"})
     airflow_env.migrate_metadata(env)
+    # A `parwh build` that died holding the marts: the backfill must take the lease over, not wait.
+    with psycopg.connect(loaded_warehouse, autocommit=True) as conn:
+        assert marts_lease.try_acquire(conn, dead_cli_holder(), purpose="parwh build")[0]
     conf = {"start": DAYS[1].isoformat(), "end": DAYS[2].isoformat(), "full_refresh": True}
     proc = subprocess.run(
         [*airflow_env.airflow_command(), "dags", "test", "warehouse_backfill", "2026-11-21T00:00:00+00:00",
          "--conf", json.dumps(conf)], env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
     assert orchestration.marts_fingerprint(loaded_warehouse) == fingerprints[DAYS[2]][0]
+    with psycopg.connect(loaded_warehouse) as conn:
+        assert marts_lease.current(conn).holder is None, "the backfill did not give the marts lease back"
+    assert "marts lease taken: airflow:warehouse_backfill/" in proc.stdout + proc.stderr
