@@ -19,9 +19,11 @@ def prepare_warehouse() -> None:
         audit.sweep_abandoned_loads(conn)
 
 
-def _marts_holder_alive(holder: str) -> bool:
+def _marts_holder_alive(holder: str, my_dag_id: str) -> bool:
     """Whether a lease holder may still be building: an Airflow run of this deployment that is no
-    longer queued or running is not; a holder this deployment cannot look up is left to its expiry."""
+    longer queued or running is not; nor is another run of my own DAG, which max_active_runs=1
+    forbids (only a killed `airflow dags test` leaves one marked running); a holder this deployment
+    cannot look up is left to its expiry."""
     from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
     from ingest import marts_lease
@@ -29,6 +31,8 @@ def _marts_holder_alive(holder: str) -> bool:
     if not holder.startswith(marts_lease.AIRFLOW_PREFIX):
         return marts_lease.cli_holder_alive(holder)
     dag_id, _, run_id = holder.removeprefix(marts_lease.AIRFLOW_PREFIX).partition("/")
+    if dag_id == my_dag_id:
+        return False
     try:
         state = RuntimeTaskInstance.get_dagrun_state(dag_id, run_id)
     except Exception:  # unknown run (another deployment) or the API is unreachable: cannot tell
@@ -49,12 +53,13 @@ def claim_marts(dag_run=None, run_id: str | None = None):
     holder = marts_lease.airflow_holder(dag_run.dag_id, run_id)
     with retry_only_transient_errors(), warehouse.connect(warehouse.url(), autocommit=True) as conn:
         taken, lease = marts_lease.try_acquire(conn, holder, purpose=f"{dag_run.dag_id} run",
-                                               is_alive=_marts_holder_alive)
+                                               is_alive=lambda held_by: _marts_holder_alive(held_by, dag_run.dag_id))
     log = logging.getLogger("airflow.task")
     if taken:
         log.info("marts lease taken: %s", lease.describe())
     else:
-        log.info("the marts are being rebuilt by %s; waiting", lease.describe())
+        log.info("the marts are being rebuilt by %s; waiting (if that run was killed and will never end: "
+                 "`parwh lease --release`)", lease.describe())
     return PokeReturnValue(is_done=taken, xcom_value=holder if taken else None)
 
 

@@ -236,6 +236,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_lease(args: argparse.Namespace) -> int:
+    from ingest import marts_lease, warehouse
+
+    with warehouse.connect(_warehouse_url(), autocommit=True) as conn:
+        lease = marts_lease.current(conn)
+        if not args.release or lease.holder is None:
+            print(f"marts being rebuilt by: {lease.describe()}")
+            return EXIT_OK
+        marts_lease.release(conn, lease.holder)
+    print(f"released the marts lease held by {lease.describe()}")
+    return EXIT_OK
+
+
 def cmd_airflow(args: argparse.Namespace) -> int:
     """Run an airflow command with the project's local setup (SQLite metadata, our dags/, the warehouse)."""
     import subprocess
@@ -316,6 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="the last runs and loads with their outcome")
     p.add_argument("--limit", type=int, default=15)
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("lease", help="who holds the marts (one builder at a time); --release frees a dead holder's")
+    p.add_argument("--release", action="store_true",
+                   help="free the lease whoever holds it: only for a run that was killed and will never end")
+    p.set_defaults(func=cmd_lease)
 
     p = sub.add_parser("airflow", help="run an airflow command locally, e.g. `parwh airflow standalone`")
     p.add_argument("airflow_args", nargs=argparse.REMAINDER)

@@ -54,9 +54,16 @@ def nightly(admin_url, dbt_manifest, tmp_path_factory):
             counts = conn.execute(
                 "select (select count(*) from raw.portal_dossiers), (select count(*) from marts.fct_dossiers)"
             ).fetchone()
+            runs[-1].lease_holder = conn.execute("select holder from audit.marts_lease").fetchone()[0]
         runs[-1].counts = counts
     yield {"url": url, "home": home, "files": files, "runs": runs}
     drop_database(admin_url, name)
+
+
+def test_each_run_took_the_marts_lease_and_gave_it_back(nightly):
+    for proc in nightly["runs"]:
+        assert "marts lease taken: airflow:warehouse_nightly/" in proc.stdout + proc.stderr
+        assert proc.lease_holder is None, f"the nightly run left the marts lease with {proc.lease_holder}"
 
 
 def test_every_file_is_one_load_and_every_row_accounted_for(nightly):

@@ -96,3 +96,7 @@ def test_parwh_build_refuses_while_another_build_holds_the_marts(fresh_database,
     assert built == (0,), "parwh build ran dbt without the lease"
     assert main(["status"]) == 0
     assert "Marts being rebuilt by: airflow:warehouse_backfill/manual_2026" in capsys.readouterr().out
+    assert main(["lease", "--release"]) == 0
+    assert "released the marts lease held by airflow:warehouse_backfill/manual_2026" in capsys.readouterr().out
+    assert main(["lease"]) == 0
+    assert capsys.readouterr().out.strip() == "marts being rebuilt by: nobody"
