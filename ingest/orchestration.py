@@ -141,7 +141,7 @@ def rebuild_day(warehouse_url: str, day: date, *, run_id: str, full_refresh: boo
 
 
 def marts_fingerprint(warehouse_url: str) -> dict[str, str]:
-    """md5 of every marts table's rows in a fixed order: equal fingerprints, equal marts."""
+    """md5 of the rows of every marts table and view, in a fixed order: equal fingerprints, equal marts."""
     import psycopg
     from psycopg import sql
 
@@ -149,7 +149,7 @@ def marts_fingerprint(warehouse_url: str) -> dict[str, str]:
     with psycopg.connect(warehouse_url) as conn:
         tables = [row[0] for row in conn.execute(
             "select table_name from information_schema.tables where table_schema = 'marts'"
-            " and table_type = 'BASE TABLE' order by 1")]
+            " and table_type in ('BASE TABLE', 'VIEW') order by 1")]
         for table in tables:
             query = sql.SQL("select t::text from marts.{} as t order by 1").format(sql.Identifier(table))
             digest = hashlib.md5()
