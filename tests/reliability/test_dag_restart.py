@@ -1,10 +1,11 @@
-"""The warehouse restarted in the middle of a real DAG run (`airflow dags test portal_ingest`): the
-load task loses its connection mid-COPY, fails, is retried by Airflow (PARWH_TASK_RETRIES,
-PARWH_RETRY_DELAY_SECONDS) and the run completes with the file loaded exactly once.
+"""The warehouse restarted in the middle of a real DAG run (`airflow dags test`), retried by Airflow
+(PARWH_TASK_RETRIES, PARWH_RETRY_DELAY_SECONDS):
+- portal_ingest: the load task loses its connection mid-COPY, fails, is retried, and the run
+  completes with the file loaded exactly once;
+- warehouse_nightly: a cosmos dbt task loses its connection mid-statement on marts, fails, is
+  retried, and the run completes with every dossier in the marts and the marts lease given back.
 
-The warehouse here is a PostgreSQL server of the test's own, so restarting it disturbs nobody.
-(The nightly DAG's dbt tasks take minutes; the ingest DAG has the same retry policy and the task
-where a restart can hurt most: the one writing raw data.)"""
+The warehouse here is a PostgreSQL server of the test's own, so restarting it disturbs nobody."""
 
 from __future__ import annotations
 
@@ -92,3 +93,72 @@ def test_warehouse_restart_during_a_dag_run_is_retried_and_the_run_completes(scr
         assert total == distinct == ROWS, "exactly once"
         assert [p.name for p in (home / "archive").rglob("*.csv")] == ["export.csv"]
         reliability.rows_lost(ROWS - total)
+
+
+NIGHTLY_DOSSIERS = 1_500
+
+
+def _wait_for_dbt_on_marts(url: str, proc: subprocess.Popen, log: Path, timeout: float = 400.0) -> str:
+    """The first statement a dbt task runs against marts (dbt connects as application 'dbt')."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError("the nightly run ended before dbt was seen on marts:\n" + log.read_text()[-5000:])
+            row = conn.execute("select left(query, 200) from pg_stat_activity where state = 'active'"
+                               " and application_name = 'dbt' and query ilike '%%\"marts\".%%' limit 1").fetchone()
+            if row:
+                return row[0]
+            time.sleep(0.02)
+    raise AssertionError("no dbt statement on marts showed in pg_stat_activity")
+
+
+def test_warehouse_restart_during_the_nightly_dbt_build_is_retried_and_the_marts_complete(
+        scratch_warehouse, dbt_manifest, tmp_path, reliability):
+    """The nightly's cosmos task whose dbt statement the restart cuts fails, is retried, and the run
+    ends with every dossier in the marts and the marts lease given back."""
+    from ingest import sample
+    from ingest.cli import ingest_files
+
+    server, url = scratch_warehouse
+    with reliability.fault("warehouse restarted during the nightly dbt build"):
+        files = sample.generate(tmp_path / "delivery", NIGHTLY_DOSSIERS, seed=5, until=datetime(2026, 11, 20).date())
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("PARWH_PII_KEY", "restart-test-key")
+            assert {r.status for r in ingest_files(url, files, profile=None, province=None, dry_run=False,
+                                                   run_id="restart_nightly")} == {"loaded"}
+        env = airflow_env.airflow_environment(url, airflow_home=tmp_path / "airflow")
+        env.update({"PARWH_HOME": str(tmp_path), "PARWH_PII_KEY": "restart-test-key", "PARWH_TASK_RETRIES": "3",
+                    "PARWH_RETRY_DELAY_SECONDS": "1"})
+        airflow_env.migrate_metadata(env)
+        log = tmp_path / "dags_test.log"
+        with log.open("w") as sink:
+            proc = subprocess.Popen([*airflow_env.airflow_command(), "dags", "test", "warehouse_nightly",
+                                     datetime(2026, 11, 21, 3, 0, tzinfo=UTC).isoformat()],
+                                    env=env, stdout=sink, stderr=subprocess.STDOUT)
+            try:
+                cut = _wait_for_dbt_on_marts(url, proc, log)
+                server.restart()
+                proc.wait(timeout=900)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+        output = log.read_text(encoding="utf-8", errors="replace")
+        assert proc.returncode == 0, output[-8000:]
+
+        with sqlite3.connect(tmp_path / "airflow" / "airflow.db") as meta:
+            run_state = meta.execute("select state from dag_run where dag_id = 'warehouse_nightly'").fetchall()
+            retried = meta.execute("select task_id from task_instance where dag_id = 'warehouse_nightly'"
+                                   " and try_number >= 2 and state = 'success'").fetchall()
+            not_ok = meta.execute("select task_id, state from task_instance where dag_id = 'warehouse_nightly'"
+                                  " and state not in ('success', 'skipped')").fetchall()
+        assert run_state == [("success",)] and not not_ok, not_ok
+        assert any(task.startswith("dbt.") for (task,) in retried), \
+            f"no dbt task was retried after the restart cut {cut!r}: {retried}"
+        with psycopg.connect(url) as conn:
+            delivered = conn.execute("select count(distinct dossier_code) from raw.portal_dossiers").fetchone()[0]
+            built = conn.execute("select count(*) from marts.fct_dossiers").fetchone()[0]
+            holder = conn.execute("select holder from audit.marts_lease").fetchone()[0]
+        assert built == delivered == NIGHTLY_DOSSIERS
+        assert holder is None, f"the marts lease was left with {holder}"
+        reliability.rows_lost(delivered - built)
