@@ -7,7 +7,8 @@ afterwards:
 
 1. the warehouse is migrated and dbt seeds and runs every model on empty raw tables, so the marts have
    their real columns, constraints, grants, and the seeded dim_province / bridge_province_2025;
-2. SQL generate_series fills marts.fct_dossiers with --dossiers synthetic rows (63 old provinces
+2. SQL generate_series fills marts.fct_dossiers_base (the table under the view fct_dossiers) with
+   --dossiers synthetic rows (63 old provinces
    received over 2023-01 .. 2026-11, each read on the list in force at receipt, 400 procedures,
    3,000 agencies, outcomes roughly as the portal reports them), plus dim_procedure, dim_agency,
    province_scorecard on both province lists and fct_service_index (provinces and agencies by month);
@@ -52,15 +53,15 @@ BI_INDEXES = [
     # on_time_rate_by_province_month: an index-only scan in (province, month) order feeds the
     # monthly counts without sorting. finished_at is included because PostgreSQL plans an
     # index-only scan on an expression only when the expression's columns are in the index.
-    ("fct_dossiers", "fct_dossiers_finished_month_by_province",
+    ("fct_dossiers_base", "fct_dossiers_finished_month_by_province",
      "(province_key_2025, (date_trunc('month', finished_at at time zone 'Asia/Ho_Chi_Minh')), outcome)"
      " include (finished_at) where outcome in ('early', 'on_time', 'late')"),
     # procedures_slowest_against_limit: the histogram of working days per procedure, index-only.
-    ("fct_dossiers", "fct_dossiers_finished_working_days_by_procedure",
+    ("fct_dossiers_base", "fct_dossiers_finished_working_days_by_procedure",
      "(procedure_code, working_days_used) where is_finished"),
     # agencies_most_overdue_now: only the overdue dossiers, a few percent of the table.
-    ("fct_dossiers", "fct_dossiers_overdue_by_agency",
-     "(agency_code) include (due_at, working_days_used, as_of_date) where is_overdue_at_as_of"),
+    ("fct_dossiers_base", "fct_dossiers_overdue_by_agency",
+     "(agency_code) include (due_at, working_days_used) where is_overdue_at_as_of"),
 ]
 
 
@@ -101,9 +102,9 @@ inner join (select row_number() over (order by old_gso_code) - 1 as position, * 
 # finished (most early), 4 % overdue, 6 % in progress, the rest refused or withdrawn.
 FILL_DOSSIERS = """
 select setseed(0.20250701);
-insert into marts.fct_dossiers (dossier_id, gso_code, list_version, gso_code_2025, province_key, province_key_2025,
-    procedure_code, agency_code, load_id, submitted_at, received_at, due_at, finished_at, clock_start_date,
-    as_of_date, working_days_used, paused_working_days, supplement_count, statutory_limit_working_days, outcome,
+insert into marts.fct_dossiers_base (dossier_id, gso_code, list_version, gso_code_2025, province_key,
+    province_key_2025, procedure_code, agency_code, load_id, submitted_at, received_at, due_at, finished_at,
+    clock_start_date, working_days_used, paused_working_days, supplement_count, statutory_limit_working_days, outcome,
     is_finished, is_overdue_at_as_of, status_code, channel, online_level, is_paid_online, fee_amount,
     has_digitised_components, has_electronic_result, loaded_at)
 select
@@ -121,7 +122,6 @@ select
     received_at + make_interval(days => (1.4 * limit_days)::integer),
     case when outcome_draw < 0.80 then received_at + make_interval(days => days_used) end,
     received_at::date,
-    {as_of}::date,
     days_used,
     0,
     0,
@@ -208,7 +208,7 @@ def prepare(url: str, dossiers: int, with_indexes: bool, dbt_target: Path) -> di
         conn.execute(FILL_SCORECARD)
         if conn.execute("select to_regclass('marts.fct_service_index')").fetchone()[0]:
             conn.execute(FILL_SERVICE_INDEX)
-        conn.execute(sql.SQL(FILL_DOSSIERS).format(dossiers=sql.Literal(dossiers), as_of=sql.Literal(AS_OF)))
+        conn.execute(sql.SQL(FILL_DOSSIERS).format(dossiers=sql.Literal(dossiers)))
         steps["generate fct_dossiers"] = time.monotonic() - started
         started = time.monotonic()
         if with_indexes:
@@ -273,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         for step, seconds in steps.items():
             _log(f"  {step}: {seconds:.1f} s")
         with psycopg.connect(url) as conn:
-            size = conn.execute("select pg_size_pretty(pg_total_relation_size('marts.fct_dossiers'))").fetchone()[0]
+            size = conn.execute(
+                "select pg_size_pretty(pg_total_relation_size('marts.fct_dossiers_base'))").fetchone()[0]
             server = conn.execute("show server_version").fetchone()[0]
         fresh = time_queries(url, args.repeat)
         steps["vacuum analyze"] = vacuum(url)

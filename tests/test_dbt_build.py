@@ -225,6 +225,7 @@ CONTRACT_COLUMNS = {
     "procedure_code": "text", "agency_code": "text", "received_at": "timestamp with time zone",
     "due_at": "timestamp with time zone", "finished_at": "timestamp with time zone",
     "working_days_used": "integer", "outcome": "text", "channel": "integer", "is_paid_online": "boolean",
+    "as_of_date": "date",
 }
 
 
@@ -235,10 +236,17 @@ def test_fct_dossiers_has_the_contract_columns_key_and_grants(built_url):
                                     " where table_schema = 'marts' and table_name = 'fct_dossiers'")
     }
     assert {name: columns.get(name) for name in CONTRACT_COLUMNS} == CONTRACT_COLUMNS
+    # fct_dossiers is a view (it adds the as-of date); the table under it holds the key
+    kind = _rows(built_url, "select relkind from pg_class where oid = 'marts.fct_dossiers'::regclass")
+    assert kind[0]["relkind"] == "v"
     key = _rows(built_url, "select a.attname from pg_index i join pg_attribute a"
                            " on a.attrelid = i.indrelid and a.attnum = any(i.indkey)"
-                           " where i.indrelid = 'marts.fct_dossiers'::regclass and i.indisprimary")
+                           " where i.indrelid = 'marts.fct_dossiers_base'::regclass and i.indisprimary")
     assert [row["attname"] for row in key] == ["dossier_id"]
+    dependency = _rows(built_url, "select distinct r.ev_class::regclass::text as view from pg_depend d"
+                                  " join pg_rewrite r on r.oid = d.objid"
+                                  " where d.refobjid = 'marts.fct_dossiers_base'::regclass")
+    assert [row["view"] for row in dependency] == ["marts.fct_dossiers"]
     granted = _rows(built_url, "select has_table_privilege('bi_reader', 'marts.fct_dossiers', 'select') as ok")
     assert granted[0]["ok"] is True
     schemas = {row["nspname"] for row in _rows(built_url, "select nspname from pg_namespace")}

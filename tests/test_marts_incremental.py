@@ -24,9 +24,12 @@ from .conftest import create_database, drop_database, insert_row
 
 pytestmark = pytest.mark.warehouse
 
-MARTS = ("fct_dossiers", "fct_procedure_cycle_times", "fct_service_index", "fct_service_index_reconciliation")
+# dim_agency and dim_procedure are full tables, but built from the incremental fct_dossiers_base
+MARTS = ("fct_dossiers", "fct_procedure_cycle_times", "fct_service_index", "fct_service_index_reconciliation",
+         "dim_agency", "dim_procedure")
 P5 = "1.000005"   # statutory limit 5 working days
 PCAT = "1.000030"  # 3 working days, then re-catalogued as 10
+P_AG4 = "1.000040"  # not in the catalogue
 
 # name -> (source kind, started at, status, gate outcome); delivered night by night below.
 LOADS = {
@@ -72,6 +75,10 @@ DOSSIERS: dict[str, list[dict[str, str]]] = {
         _dossier("D-HIDDEN", "27", 9, "2025-06-10 09:00:00", due_at="2025-06-17 17:00:00",
                  finished_at="2025-06-12 10:00:00"),
         _dossier("D-NOT-RECEIVED", "27", 1, None, submitted_at="2025-06-28 10:00:00"),
+        # AG4 gets a second, later dossier on the third night, when this load is outside the
+        # look-back window: its dim rows combine the previous state with the new dossier
+        _dossier("D-AG4-OLD", "01", 9, "2025-06-25 10:00:00", finished_at="2025-06-26 10:00:00",
+                 agency_code="AG4", agency_name="UBND xã Cũ", procedure_code=P_AG4, procedure_name="Thủ tục cũ"),
     ],
     "quarantined": [
         _dossier("D-EARLY", "27", 3, "2025-06-02 09:00:00", refused_at="2025-06-03 09:00:00"),
@@ -79,8 +86,9 @@ DOSSIERS: dict[str, list[dict[str, str]]] = {
     "july": [
         _dossier("D-OPEN", "27", 9, "2025-06-20 09:00:00", due_at="2025-07-08 17:00:00",
                  finished_at="2025-07-10 10:00:00", has_electronic_result="1"),
-        # corrected receipt: 1 July, on the 2025 list (Bắc Ninh 27 -> 24)
-        _dossier("D-MOVED", "24", 9, "2025-07-01 08:00:00", due_at="2025-07-03 17:00:00",
+        # corrected receipt: 1 July, on the 2025 list (Bắc Ninh 27 -> 24); the code delivered with
+        # spaces is the same dossier (the incremental build looks deliveries up by trimmed code)
+        _dossier(" D-MOVED ", "24", 9, "2025-07-01 08:00:00", due_at="2025-07-03 17:00:00",
                  finished_at="2025-07-02 10:00:00"),
         _dossier("D-JULY", "24", 5, "2025-07-07 09:00:00", agency_code="AG3", channel="2"),
     ],
@@ -92,6 +100,8 @@ DOSSIERS: dict[str, list[dict[str, str]]] = {
     "august": [
         _dossier("D-AUGUST", "24", 10, "2025-08-01 09:00:00", due_at="2025-08-08 17:00:00",
                  finished_at="2025-08-04 10:00:00", agency_code="AG3", channel="2"),
+        _dossier("D-AG4-NEW", "01", 9, "2025-08-02 10:00:00", finished_at="2025-08-04 10:00:00",
+                 agency_code="AG4", agency_name="UBND phường Mới", procedure_code=P_AG4, procedure_name="Thủ tục mới"),
     ],
 }
 
@@ -208,7 +218,7 @@ def test_each_night_recomputes_only_what_changed(nights):
     assert first == {}  # the first build is a full one
     # Second night: the look-back window (3 days before the latest load seen, the June load of
     # 06-29) still holds the June load, so every dossier delivered so far is recomputed.
-    delivered = {row["dossier_code"] for load in ("june", "quarantined", "july", "later_hidden")
+    delivered = {row["dossier_code"].strip() for load in ("june", "quarantined", "july", "later_hidden")
                  for row in DOSSIERS[load]}
     assert second == dict.fromkeys(delivered, "delivery")
     # Third night: the new delivery, the re-catalogued procedure, the hidden load's dossiers, and
@@ -231,6 +241,16 @@ def test_hidden_load_falls_back_and_its_only_dossier_disappears(nights):
     assert facts["D-NO-DUE"]["statutory_limit_working_days"] == 10 and facts["D-NO-DUE"]["outcome"] == "on_time"
     assert (facts["D-MOVED"]["gso_code"], facts["D-MOVED"]["list_version"]) == ("24", "2025")
     assert {row["as_of_date"].isoformat() for row in facts.values()} == {"2025-08-05"}
+
+
+def test_dims_take_the_latest_dossier_across_nights(nights):
+    agency = _rows(nights["incremental"], "select * from marts.dim_agency where agency_id = 'AG4'")[0]
+    assert (agency["agency_name"], agency["level"], agency["dossier_count"]) == ("UBND phường Mới", "commune", 2)
+    assert agency["first_seen_at"].date().isoformat() == "2025-06-25"
+    assert agency["province_key"] == "01-2025"
+    procedure = _rows(nights["incremental"], f"select * from marts.dim_procedure where procedure_id = '{P_AG4}'")[0]
+    assert (procedure["procedure_name"], procedure["dossier_count"], procedure["is_in_catalogue"]) == (
+        "Thủ tục mới", 2, False)
 
 
 def _cycle(url: str) -> dict[tuple, dict[str, Any]]:

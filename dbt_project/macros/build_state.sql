@@ -12,26 +12,27 @@
 {%- endmacro %}
 
 {#
-    The fct_dossiers table as it stands before this run merges into it, or none when the next
-    build of fct_dossiers rebuilds it from scratch (first build, --full-refresh). Read by the
-    models that must see the previous state (int_build_state, int_dossiers_changed); they are
-    upstream of fct_dossiers, so they run before the merge.
+    The fct_dossiers_base table as it stands before this run merges into it, or none when the
+    next build of it rebuilds it from scratch (first build, --full-refresh). Read by the models
+    that must see the previous state (int_build_state, int_dossiers_changed); they are upstream
+    of fct_dossiers_base, so they run before the merge.
 #}
 {% macro previous_fct_dossiers() -%}
     {%- if not execute or flags.FULL_REFRESH -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set relation = adapter.get_relation(database=target.database, schema='marts', identifier='fct_dossiers') -%}
-    {%- if relation is none -%}
+    {{ return(adapter.get_relation(database=target.database, schema='marts', identifier='fct_dossiers_base')) }}
+{%- endmacro %}
+
+{#
+    The view marts.fct_dossiers as BI reads it now (its as-of date is the previous build's), or
+    none when it does not exist.
+#}
+{% macro previous_fct_dossiers_view() -%}
+    {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set column_names = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
-    {%- if 'loaded_at' not in column_names -%}
-        {{ exceptions.raise_compiler_error(
-            "marts.fct_dossiers was built before it became incremental (no column loaded_at): "
-            ~ "run `parwh build --full-refresh` once") }}
-    {%- endif -%}
-    {{ return(relation) }}
+    {{ return(adapter.get_relation(database=target.database, schema='marts', identifier='fct_dossiers')) }}
 {%- endmacro %}
 
 {#
@@ -60,4 +61,21 @@
                 end
             )
     end)
+{%- endmacro %}
+
+{#
+    The as-of date of this build as a date literal, read from int_build_state when the model
+    that calls it is run (so a view built from it keeps the date the rows were judged at, not
+    today's). Before int_build_state exists (a compile on an empty warehouse), the expression.
+#}
+{% macro built_as_of_date() -%}
+    {%- set state = ref('int_build_state') -%}
+    {%- if execute and adapter.get_relation(database=state.database, schema=state.schema,
+                                            identifier=state.identifier) is not none -%}
+        {%- set as_of = run_query('select as_of_date::text from ' ~ state).columns[0].values() -%}
+        {%- if as_of | length == 1 -%}
+            {{ return("'" ~ as_of[0] ~ "'::date") }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(as_of_date_expression() ~ '::date') }}
 {%- endmacro %}

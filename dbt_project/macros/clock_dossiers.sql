@@ -1,8 +1,9 @@
 {#
     The working-day clock and outcome of every dossier (model int_dossiers_clocked), or only of
     the dossiers whose ids `dossier_ids_sql` (a SELECT of dossier ids) returns: the incremental
-    build of fct_dossiers clocks just the changed dossiers (the staging views still rank every
-    delivery: PostgreSQL does not push a semi-join below their window; see bench/README.md).
+    build of fct_dossiers_base clocks just the changed dossiers, looking up their deliveries and
+    events directly (macros portal_dossiers / portal_dossier_events) rather than through the
+    staging views, which rank every delivery ever loaded.
 #}
 {% macro clock_dossiers(dossier_ids_sql=none) %}
 {%- set on_time_comparison = var('on_time_comparison') %}
@@ -16,9 +17,10 @@ with
 
 dossiers as (
 
+    {%- if dossier_ids_sql is none %}
     select * from {{ ref('stg_portal__dossiers') }}
-    {%- if dossier_ids_sql is not none %}
-    where dossier_id in ({{ dossier_ids_sql }})
+    {%- else %}
+    {{ portal_dossiers(dossier_ids_sql) }}
     {%- endif %}
 
 ),
@@ -29,11 +31,12 @@ supplements as (
         dossier_id,
         requested_at,
         supplement_received_at
+    {%- if dossier_ids_sql is none %}
     from {{ ref('stg_portal__dossier_events') }}
-    where event_kind = 'supplement'
-    {%- if dossier_ids_sql is not none %}
-      and dossier_id in ({{ dossier_ids_sql }})
+    {%- else %}
+    from ({{ portal_dossier_events('select dossier_id, load_id, source_row_number from dossiers') }}) as events
     {%- endif %}
+    where event_kind = 'supplement'
 
 ),
 
@@ -240,6 +243,11 @@ select
     gso_code,
     procedure_code,
     agency_code,
+
+    -- names as delivered (dim_agency, dim_procedure)
+    agency_name,
+    procedure_name,
+    field_name,
 
     -- status and attributes
     status_code,

@@ -54,7 +54,7 @@
             as month_series
         where spans.span_start_month is not null
         {%- if months_to_rebuild is not none %}
-            and spans.span_end_month >= (select min(month_start) from rebuilt_months)
+            and spans.last_month >= (select min(month_start) from rebuilt_months)
             and spans.span_start_month <= (select max(month_start) from rebuilt_months)
             and month_series::date in (select month_start from rebuilt_months)
         {%- endif %}
@@ -137,3 +137,23 @@
     left join {{ calendar }} as clock_start_day
         on clock_start_day.date_day = flagged.clock_start_date
 {% endmacro %}
+
+{#
+    The `facts` dossier_months reads in a monthly mart: fct_dossiers on a full build; on an
+    incremental one only the dossiers whose last month (fct_dossiers_base.last_month, stored:
+    closed dossiers keep theirs, open ones are rewritten whenever the as-of date moves) reaches
+    the first month rebuilt, with the as-of date of this build. A filter on a stored column
+    instead of computing the spans of every dossier to keep those of a few months.
+#}
+{% macro dossier_months_facts() -%}
+    {%- if is_incremental() -%}
+    (
+        select base.*, state.as_of_date
+        from {{ ref('fct_dossiers_base') }} as base
+        cross join {{ ref('int_build_state') }} as state
+        where base.last_month >= (select min(month_start) from {{ ref('int_months_to_rebuild') }})
+    )
+    {%- else -%}
+    {{ ref('fct_dossiers') }}
+    {%- endif -%}
+{%- endmacro %}

@@ -19,7 +19,9 @@ changed as (
 
 ),
 
-all_facts as (
+-- not materialized: referenced twice, PostgreSQL would otherwise compute the spans of every
+-- dossier where an incremental run needs only the changed ones
+all_facts as not materialized (
 
     select
         dossier_id,

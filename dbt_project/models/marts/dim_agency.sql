@@ -13,21 +13,6 @@
 --   anything else                                           -> null (not guessed; a warning test lists them)
 with
 
-dossiers as (
-
-    select
-        agency_code,
-        agency_name,
-        gso_code,
-        {{ province_list_version('coalesce(received_at, submitted_at)') }} as list_version,
-        dossier_id,
-        coalesce(received_at, submitted_at) as seen_at,
-        load_started_at
-    from {{ ref('stg_portal__dossiers') }}
-    where agency_code is not null
-
-),
-
 city_names as (
 
     select distinct names.name_key
@@ -40,18 +25,28 @@ city_names as (
 
 seen as (
 
-    -- "Latest" = latest receipt (or submission), then latest load, then dossier code.
+    -- "Latest" = latest receipt (or submission), then latest load, then dossier code: the
+    -- dossiers int_agency_seen keeps for each agency (a primary-key lookup each)
     select
-        agency_code,
-        (array_agg(agency_name order by seen_at desc nulls last, load_started_at desc, dossier_id desc)
-            filter (where agency_name is not null))[1] as agency_name,
-        (array_agg(gso_code || '-' || list_version order by seen_at desc nulls last, load_started_at desc, dossier_id desc)
-            filter (where gso_code is not null))[1] as province_key,
-        min(seen_at) as first_seen_at,
-        max(seen_at) as last_seen_at,
-        count(*) as dossier_count
-    from dossiers
-    group by agency_code
+        agency_seen.agency_code,
+        name_holder.agency_name,
+        province_holder.province_key,
+        agency_seen.first_seen_at,
+        agency_seen.last_seen_at,
+        agency_seen.dossier_count
+    from {{ ref('int_agency_seen') }} as agency_seen
+    left join lateral (
+        select facts.agency_name
+        from {{ ref('fct_dossiers_base') }} as facts
+        where facts.dossier_id = agency_seen.name_dossier_id
+        limit 1
+    ) as name_holder on true
+    left join lateral (
+        select facts.gso_code || '-' || facts.list_version as province_key
+        from {{ ref('fct_dossiers_base') }} as facts
+        where facts.dossier_id = agency_seen.province_dossier_id
+        limit 1
+    ) as province_holder on true
 
 ),
 

@@ -10,35 +10,35 @@ catalogue as (
 
 ),
 
-dossiers as (
-
-    select
-        procedure_code,
-        procedure_name,
-        field_name,
-        online_level,
-        dossier_id,
-        coalesce(received_at, submitted_at) as seen_at,
-        load_started_at
-    from {{ ref('stg_portal__dossiers') }}
-    where procedure_code is not null
-
-),
-
 seen_in_dossiers as (
 
-    -- "Latest" = latest receipt (or submission), then latest load, then dossier code.
+    -- "Latest" = latest receipt (or submission), then latest load, then dossier code: the
+    -- dossiers int_procedure_seen keeps for each procedure (a primary-key lookup each)
     select
-        procedure_code,
-        (array_agg(procedure_name order by seen_at desc nulls last, load_started_at desc, dossier_id desc)
-            filter (where procedure_name is not null))[1] as procedure_name,
-        (array_agg(field_name order by seen_at desc nulls last, load_started_at desc, dossier_id desc)
-            filter (where field_name is not null))[1] as field_name,
-        (array_agg(online_level order by seen_at desc nulls last, load_started_at desc, dossier_id desc)
-            filter (where online_level is not null))[1] as online_level,
-        count(*) as dossier_count
-    from dossiers
-    group by procedure_code
+        procedure_seen.procedure_code,
+        procedure_name_holder.procedure_name,
+        field_name_holder.field_name,
+        online_level_holder.online_level,
+        procedure_seen.dossier_count
+    from {{ ref('int_procedure_seen') }} as procedure_seen
+    left join lateral (
+        select facts.procedure_name
+        from {{ ref('fct_dossiers_base') }} as facts
+        where facts.dossier_id = procedure_seen.procedure_name_dossier_id
+        limit 1
+    ) as procedure_name_holder on true
+    left join lateral (
+        select facts.field_name
+        from {{ ref('fct_dossiers_base') }} as facts
+        where facts.dossier_id = procedure_seen.field_name_dossier_id
+        limit 1
+    ) as field_name_holder on true
+    left join lateral (
+        select facts.online_level
+        from {{ ref('fct_dossiers_base') }} as facts
+        where facts.dossier_id = procedure_seen.online_level_dossier_id
+        limit 1
+    ) as online_level_holder on true
 
 ),
 

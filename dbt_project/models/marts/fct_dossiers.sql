@@ -1,115 +1,49 @@
--- One row per dossier: milestones, working-day durations and outcome (warehouse contract).
--- The clock and outcome rules live in int_dossiers_clocked; this model adds the province
--- list the GSO code was delivered against, its code on the 2025 list and the keys of both
--- in dim_province.
---
--- Incremental (merge on dossier_id): a run recomputes only the dossiers in int_dossiers_changed
--- (new or corrected deliveries within the look-back window, procedures re-catalogued, deliveries
--- no longer visible, and open dossiers when the as-of date moved). The post-hooks then drop the
--- dossiers whose every delivery became invisible and move every other row to the new as-of date,
--- so an incremental run leaves exactly what a full refresh (`parwh build --full-refresh`) builds.
--- The last post-hooks index what the BI queries in bi/queries/ read (macros/bi_index.sql).
--- depends_on: {{ ref('int_dossiers_changed') }}
--- depends_on: {{ ref('int_build_state') }}
--- depends_on: {{ ref('stg_portal__dossiers') }}
--- depends_on: {{ ref('stg_portal__dossier_events') }}
--- depends_on: {{ ref('stg_portal__procedure_catalogue') }}
--- depends_on: {{ ref('dim_date') }}
-{{ config(
-    materialized='incremental',
-    unique_key='dossier_id',
-    incremental_strategy='merge',
-    on_schema_change='append_new_columns',
-    post_hook=[
-        "delete from {{ this }} where load_id not in (select load_id from ({{ visible_loads() }}) as visible)",
-        "update {{ this }} set as_of_date = (select as_of_date from {{ ref('int_build_state') }})
-         where as_of_date is distinct from (select as_of_date from {{ ref('int_build_state') }})",
-        "{{ bi_index('fct_dossiers_finished_month_by_province') }}",
-        "{{ bi_index('fct_dossiers_finished_working_days_by_procedure') }}",
-        "{{ bi_index('fct_dossiers_overdue_by_agency') }}",
-    ],
-) }}
-
-with
-
-clocked as (
-
-    {%- if is_incremental() %}
-    -- the rules of int_dossiers_clocked, applied to the changed dossiers only
-    {{ clock_dossiers('select dossier_id from ' ~ ref('int_dossiers_changed')) }}
-    {%- else %}
-    select * from {{ ref('int_dossiers_clocked') }}
-    {%- endif %}
-
-),
-
-crosswalk as (
-
-    select
-        old_code,
-        new_code
-    from {{ ref('province_crosswalk_2025') }}
-
-),
-
-versioned as (
-
-    select
-        clocked.*,
-        -- The 34-province list is in force from 2025-07-01 00:00 Vietnam time. A dossier not
-        -- yet received is read against the list in force at submission.
-        {{ province_list_version('coalesce(clocked.received_at, clocked.submitted_at)') }} as list_version
-    from clocked
-
-)
+-- One row per dossier: milestones, working-day durations and outcome at the as-of date
+-- (warehouse contract). A view of fct_dossiers_base, the incremental table that stores the rows,
+-- adding the as-of date they were judged at as a constant: a date stored on every row would be
+-- rewritten in every row each night, while only open dossiers change with it.
+-- Keys, not-null and check constraints are enforced on fct_dossiers_base (a view has none);
+-- the BI indexes are there too and serve the queries through this view.
+{{ config(materialized='view') }}
 
 select
     -- ids
-    versioned.dossier_id::text as dossier_id,
-    versioned.gso_code::text as gso_code,
-    versioned.list_version::text as list_version,
-    (case
-        when versioned.list_version = '2004' then crosswalk.new_code
-        else versioned.gso_code
-    end)::text as gso_code_2025,
-    -- Join keys to dim_province (province_key = gso_code || '-' || list_version).
-    (versioned.gso_code || '-' || versioned.list_version)::text as province_key,
-    (case
-        when versioned.list_version = '2004' then crosswalk.new_code
-        else versioned.gso_code
-    end || '-2025')::text as province_key_2025,
-    versioned.procedure_code::text as procedure_code,
-    versioned.agency_code::text as agency_code,
-    versioned.load_id::bigint as load_id,
-    versioned.load_started_at::timestamptz as loaded_at,
+    dossier_id,
+    gso_code,
+    list_version,
+    gso_code_2025,
+    province_key,
+    province_key_2025,
+    procedure_code,
+    agency_code,
+    load_id,
+    loaded_at,
 
     -- milestones
-    versioned.submitted_at::timestamptz as submitted_at,
-    versioned.received_at::timestamptz as received_at,
-    versioned.due_at::timestamptz as due_at,
-    versioned.finished_at::timestamptz as finished_at,
-    versioned.returned_at::timestamptz as returned_at,
-    versioned.refused_at::timestamptz as refused_at,
+    submitted_at,
+    received_at,
+    due_at,
+    finished_at,
+    returned_at,
+    refused_at,
 
     -- working-day clock
-    versioned.clock_start_date::date as clock_start_date,
-    versioned.as_of_date::date as as_of_date,
-    versioned.working_days_used::integer as working_days_used,
-    versioned.paused_working_days::integer as paused_working_days,
-    versioned.supplement_count::integer as supplement_count,
-    versioned.statutory_limit_working_days::numeric(8, 2) as statutory_limit_working_days,
-    versioned.outcome::text as outcome,
-    versioned.is_finished::boolean as is_finished,
-    (versioned.is_open and versioned.outcome = 'overdue')::boolean as is_overdue_at_as_of,
+    clock_start_date,
+    {{ built_as_of_date() }} as as_of_date,
+    working_days_used,
+    paused_working_days,
+    supplement_count,
+    statutory_limit_working_days,
+    outcome,
+    is_finished,
+    is_overdue_at_as_of,
 
     -- attributes
-    versioned.status_code::integer as status_code,
-    versioned.channel::integer as channel,
-    versioned.online_level::text as online_level,
-    versioned.is_paid_online::boolean as is_paid_online,
-    versioned.fee_amount::numeric(18, 2) as fee_amount,
-    versioned.has_digitised_components::boolean as has_digitised_components,
-    versioned.has_electronic_result::boolean as has_electronic_result
-from versioned
-left join crosswalk
-    on crosswalk.old_code = versioned.gso_code
+    status_code,
+    channel,
+    online_level,
+    is_paid_online,
+    fee_amount,
+    has_digitised_components,
+    has_electronic_result
+from {{ ref('fct_dossiers_base') }}

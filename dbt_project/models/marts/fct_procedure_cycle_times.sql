@@ -5,6 +5,9 @@
 --
 -- Incremental: deletes and rebuilds only the months in int_months_to_rebuild.
 -- depends_on: {{ ref('int_months_to_rebuild') }}
+-- depends_on: {{ ref('fct_dossiers_base') }}
+-- depends_on: {{ ref('int_build_state') }}
+-- depends_on: {{ ref('fct_dossiers') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -18,7 +21,7 @@ with
 dossier_months as (
 
     {{ dossier_months(
-        ref('fct_dossiers'),
+        dossier_months_facts(),
         ref('dim_date'),
         ref('int_months_to_rebuild') if is_incremental() else none,
     ) }}
