@@ -53,6 +53,26 @@ def _wait_for_copy(url: str, proc: subprocess.Popen, log: Path, timeout: float =
     raise AssertionError("the DAG's COPY never showed in pg_stat_activity")
 
 
+def _run_dag_restarting_the_warehouse(server: ScratchServer, url: str, env: dict[str, str], dag_id: str, log: Path,
+                                      wait_for, timeout: float):
+    """`airflow dags test dag_id`, the warehouse restarted once `wait_for(url, proc, log)` returns;
+    asserts the run exits 0 and returns what wait_for saw. The log is a file, not a pipe: a full
+    pipe would stall the run being watched."""
+    logical = datetime(2026, 11, 21, 3, 0, tzinfo=UTC).isoformat()
+    with log.open("w") as sink:
+        proc = subprocess.Popen([*airflow_env.airflow_command(), "dags", "test", dag_id, logical],
+                                env=env, stdout=sink, stderr=subprocess.STDOUT)
+        try:
+            seen = wait_for(url, proc, log)
+            server.restart()
+            proc.wait(timeout=timeout)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, log.read_text(encoding="utf-8", errors="replace")[-8000:]
+    return seen
+
+
 def test_warehouse_restart_during_a_dag_run_is_retried_and_the_run_completes(scratch_warehouse, tmp_path,
                                                                               reliability):
     server, url = scratch_warehouse
@@ -64,20 +84,8 @@ def test_warehouse_restart_during_a_dag_run_is_retried_and_the_run_completes(scr
         env.update({"PARWH_HOME": str(home), "PARWH_PII_KEY": "restart-test-key", "PARWH_TASK_RETRIES": "3",
                     "PARWH_RETRY_DELAY_SECONDS": "1"})
         airflow_env.migrate_metadata(env)
-        logical = datetime(2026, 11, 21, 3, 0, tzinfo=UTC).isoformat()
-        log = home / "dags_test.log"    # a file, not a pipe: a full pipe would stall the run being watched
-        with log.open("w") as sink:
-            proc = subprocess.Popen([*airflow_env.airflow_command(), "dags", "test", "portal_ingest", logical],
-                                    env=env, stdout=sink, stderr=subprocess.STDOUT)
-            try:
-                _wait_for_copy(url, proc, log)
-                server.restart()
-                proc.wait(timeout=300)
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-        output = log.read_text(encoding="utf-8", errors="replace")
-        assert proc.returncode == 0, output[-8000:]
+        _run_dag_restarting_the_warehouse(server, url, env, "portal_ingest", home / "dags_test.log",
+                                          _wait_for_copy, timeout=300)
 
         with sqlite3.connect(home / "airflow" / "airflow.db") as meta:
             run_state = meta.execute("select state from dag_run where dag_id = 'portal_ingest'").fetchall()
@@ -131,20 +139,8 @@ def test_warehouse_restart_during_the_nightly_dbt_build_is_retried_and_the_marts
         env.update({"PARWH_HOME": str(tmp_path), "PARWH_PII_KEY": "restart-test-key", "PARWH_TASK_RETRIES": "3",
                     "PARWH_RETRY_DELAY_SECONDS": "1"})
         airflow_env.migrate_metadata(env)
-        log = tmp_path / "dags_test.log"
-        with log.open("w") as sink:
-            proc = subprocess.Popen([*airflow_env.airflow_command(), "dags", "test", "warehouse_nightly",
-                                     datetime(2026, 11, 21, 3, 0, tzinfo=UTC).isoformat()],
-                                    env=env, stdout=sink, stderr=subprocess.STDOUT)
-            try:
-                cut = _wait_for_dbt_on_marts(url, proc, log)
-                server.restart()
-                proc.wait(timeout=900)
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-        output = log.read_text(encoding="utf-8", errors="replace")
-        assert proc.returncode == 0, output[-8000:]
+        cut = _run_dag_restarting_the_warehouse(server, url, env, "warehouse_nightly", tmp_path / "dags_test.log",
+                                                _wait_for_dbt_on_marts, timeout=900)
 
         with sqlite3.connect(tmp_path / "airflow" / "airflow.db") as meta:
             run_state = meta.execute("select state from dag_run where dag_id = 'warehouse_nightly'").fetchall()
