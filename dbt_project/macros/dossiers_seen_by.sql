@@ -158,6 +158,8 @@ recomputed_groups as (
 
 ),
 
+{%- endif %}
+
 scope as (
 
     select
@@ -169,30 +171,15 @@ scope as (
         coalesce({{ condition }}, false) as {{ name }}_present
         {%- endfor %}
     from {{ facts }} as facts
+    {%- if is_incremental() %}
     -- one-time filter: no scan at all when no group needs recomputing
     where exists (select 1 from recomputed_groups)
       and facts.{{ group_column }} in (select {{ group_column }} from recomputed_groups)
-
-),
-
-{%- else %}
-
-scope as (
-
-    select
-        facts.{{ group_column }},
-        facts.dossier_id,
-        coalesce(facts.received_at, facts.submitted_at) as seen_at,
-        facts.loaded_at
-        {%- for name, condition in holders %},
-        coalesce({{ condition }}, false) as {{ name }}_present
-        {%- endfor %}
-    from {{ facts }} as facts
+    {%- else %}
     where facts.{{ group_column }} is not null
+    {%- endif %}
 
 ),
-
-{%- endif %}
 
 aggregated as (
 
