@@ -35,18 +35,8 @@ seen as (
         agency_seen.last_seen_at,
         agency_seen.dossier_count
     from {{ ref('int_agency_seen') }} as agency_seen
-    left join lateral (
-        select facts.agency_name
-        from {{ ref('fct_dossiers_base') }} as facts
-        where facts.dossier_id = agency_seen.name_dossier_id
-        limit 1
-    ) as name_holder on true
-    left join lateral (
-        select facts.gso_code || '-' || facts.list_version as province_key
-        from {{ ref('fct_dossiers_base') }} as facts
-        where facts.dossier_id = agency_seen.province_dossier_id
-        limit 1
-    ) as province_holder on true
+    {{ dossier_lookup("facts.agency_name", 'agency_seen.name_dossier_id', 'name_holder') }}
+    {{ dossier_lookup("facts.gso_code || '-' || facts.list_version as province_key", 'agency_seen.province_dossier_id', 'province_holder') }}
 
 ),
 

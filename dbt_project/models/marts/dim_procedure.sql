@@ -21,24 +21,9 @@ seen_in_dossiers as (
         online_level_holder.online_level,
         procedure_seen.dossier_count
     from {{ ref('int_procedure_seen') }} as procedure_seen
-    left join lateral (
-        select facts.procedure_name
-        from {{ ref('fct_dossiers_base') }} as facts
-        where facts.dossier_id = procedure_seen.procedure_name_dossier_id
-        limit 1
-    ) as procedure_name_holder on true
-    left join lateral (
-        select facts.field_name
-        from {{ ref('fct_dossiers_base') }} as facts
-        where facts.dossier_id = procedure_seen.field_name_dossier_id
-        limit 1
-    ) as field_name_holder on true
-    left join lateral (
-        select facts.online_level
-        from {{ ref('fct_dossiers_base') }} as facts
-        where facts.dossier_id = procedure_seen.online_level_dossier_id
-        limit 1
-    ) as online_level_holder on true
+    {{ dossier_lookup("facts.procedure_name", 'procedure_seen.procedure_name_dossier_id', 'procedure_name_holder') }}
+    {{ dossier_lookup("facts.field_name", 'procedure_seen.field_name_dossier_id', 'field_name_holder') }}
+    {{ dossier_lookup("facts.online_level", 'procedure_seen.online_level_dossier_id', 'online_level_holder') }}
 
 ),
 
