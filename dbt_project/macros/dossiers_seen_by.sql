@@ -20,6 +20,17 @@
 {% macro dossiers_seen_by(group_column, previous_group_column, holders) %}
 {%- set facts = ref('fct_dossiers_base') %}
 {%- set holder_order = "coalesce(seen_at, '-infinity'::timestamptz) desc, loaded_at desc, dossier_id desc" %}
+{#- What a dossier of `facts` counts with in its group: read for the changed dossiers and for the
+    groups recomputed, alike. #}
+{%- set seen_columns -%}
+facts.{{ group_column }},
+        facts.dossier_id,
+        coalesce(facts.received_at, facts.submitted_at) as seen_at,
+        facts.loaded_at
+        {%- for name, condition in holders %},
+        coalesce({{ condition }}, false) as {{ name }}_present
+        {%- endfor %}
+{%- endset %}
 with
 
 {%- if is_incremental() %}
@@ -39,13 +50,7 @@ added as (
     from changed
     cross join lateral (
         select
-            facts.{{ group_column }},
-            facts.dossier_id,
-            coalesce(facts.received_at, facts.submitted_at) as seen_at,
-            facts.loaded_at
-            {%- for name, condition in holders %},
-            coalesce({{ condition }}, false) as {{ name }}_present
-            {%- endfor %}
+            {{ seen_columns }}
         from {{ facts }} as facts
         where facts.dossier_id = changed.dossier_id
         limit 1
@@ -163,13 +168,7 @@ recomputed_groups as (
 scope as (
 
     select
-        facts.{{ group_column }},
-        facts.dossier_id,
-        coalesce(facts.received_at, facts.submitted_at) as seen_at,
-        facts.loaded_at
-        {%- for name, condition in holders %},
-        coalesce({{ condition }}, false) as {{ name }}_present
-        {%- endfor %}
+        {{ seen_columns }}
     from {{ facts }} as facts
     {%- if is_incremental() %}
     -- one-time filter: no scan at all when no group needs recomputing
