@@ -13,7 +13,7 @@ from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest import migrate, warehouse  # noqa: E402
+from ingest.runtime import migrate, warehouse  # noqa: E402
 
 
 def admin_url() -> str:

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench_db import admin_url, drop_database, scratch_database  # noqa: E402
 
-from ingest import dbt, migrate, warehouse  # noqa: E402
+from ingest.runtime import dbt_runner, migrate, warehouse  # noqa: E402
 
 QUERIES = ROOT / "bi" / "queries"
 TARGET_SECONDS = 1.0
@@ -200,7 +200,7 @@ def prepare(url: str, dossiers: int, with_indexes: bool, dbt_target: Path) -> di
     with psycopg.connect(url) as conn:
         migrate.migrate(conn)
     for command in (["seed", "--quiet"], ["run", "--quiet"]):
-        dbt.run_dbt(command, url, vars={"as_of_date": AS_OF}, target_path=dbt_target)
+        dbt_runner.run_dbt(command, url, vars={"as_of_date": AS_OF}, target_path=dbt_target)
     steps["dbt seed + run (empty raw)"] = time.monotonic() - started
     with psycopg.connect(url, autocommit=True) as conn:
         started = time.monotonic()

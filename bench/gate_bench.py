@@ -3,7 +3,7 @@
     .venv/bin/python bench/gate_bench.py [--rows 1000000] [--seed 20250701]
 
 In one run, on one scratch database (WAREHOUSE_URL's server, else the embedded PostgreSQL; dropped
-afterwards): land the synthetic provincial CSV export with ingest.loader.land_file (timed), then run
+afterwards): land the synthetic provincial CSV export with ingest.landing.loader.land_file (timed), then run
 expectations.run_raw_gate on that load (timed) in a fresh subprocess, as an Airflow task would: it
 imports Great Expectations, validates the load's dossiers and events with both raw suites in SQL
 (GX's Postgres datasource, nothing pulled into pandas), samples offending keys, records the audit
@@ -43,7 +43,7 @@ RUN_ID = "bench__gate"
 
 
 def land(url: str, path: Path) -> dict:
-    from ingest import loader
+    from ingest.landing import loader
 
     started = time.perf_counter()
     result = loader.land_file(url, path, run_id=RUN_ID)

@@ -7,7 +7,7 @@ each in a scratch database that is dropped afterwards:
 
 (a) bare COPY: the file's bytes through psycopg's COPY (format csv, header) into a table of 27 text
     columns, no keys, no indexes; the floor for getting these bytes into PostgreSQL;
-(b) landing: ingest.loader.land_file on the file (sha256, detection, mapping every row through the
+(b) landing: ingest.landing.loader.land_file on the file (sha256, detection, mapping every row through the
     provincial profile, PII hashing, COPY into raw.portal_dossiers with its keys, rejected rows,
     supplement events, audit rows, one commit), in a subprocess that reports its own time and
     peak RSS (resource.getrusage maxrss);
@@ -44,8 +44,8 @@ sys.path.insert(0, str(HERE))
 from bench_db import admin_url, drop_database, scratch_database  # noqa: E402
 from synthetic_export import write_export  # noqa: E402
 
-from ingest import warehouse  # noqa: E402
-from ingest.sample import CSV_HEADER  # noqa: E402
+from ingest.runtime import warehouse  # noqa: E402
+from ingest.synthetic.sample import CSV_HEADER  # noqa: E402
 
 TARGET_VS_COPY = 1.5
 TARGET_VS_TO_SQL = 30.0
@@ -114,7 +114,7 @@ def landing(url: str, path: Path) -> dict:
 
 def land_only(url: str, path: Path) -> None:
     """Runs in the subprocess: land the file, print time, counts and this process's peak RSS as JSON."""
-    from ingest import loader
+    from ingest.landing import loader
 
     started = time.perf_counter()
     result = loader.land_file(url, path, run_id="bench")

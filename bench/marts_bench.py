@@ -33,7 +33,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from bench_db import drop_database, scratch_database  # noqa: E402
 
-from ingest import dbt, warehouse  # noqa: E402
+from ingest.runtime import dbt_runner, warehouse  # noqa: E402
 
 TARGET_RATIO = 0.15
 HISTORY_START = "2024-01-01"
@@ -245,18 +245,18 @@ def run(dossiers: int, delivery: int, target: Path, keep: bool = False) -> dict:
     name, url = scratch_database(admin, "parwh_marts_bench")
     try:
         print(f"marts benchmark: {dossiers:,} dossiers of history, a delivery of {delivery:,}", flush=True)
-        dbt.run_dbt(["seed"], url, target_path=target)
+        dbt_runner.run_dbt(["seed"], url, target_path=target)
         generate = _timed("generate the history in raw", lambda: _write_history(url, dossiers))
-        full = _timed("full refresh (dbt run --full-refresh)", lambda: dbt.run_dbt(
+        full = _timed("full refresh (dbt run --full-refresh)", lambda: dbt_runner.run_dbt(
             ["run", "--full-refresh"], url, vars={"as_of_date": HISTORY_END}, target_path=target))
         full_models = _model_seconds(target)
         _timed("deliver the nightly load", lambda: _deliver(url, delivery))
-        incremental = _timed("incremental (dbt run)", lambda: dbt.run_dbt(
+        incremental = _timed("incremental (dbt run)", lambda: dbt_runner.run_dbt(
             ["run"], url, vars={"as_of_date": DELIVERY_DAY}, target_path=target))
         incremental_models = _model_seconds(target)
         changed = _count(url, "select count(*) from intermediate.int_dossiers_changed")
         months = _count(url, "select count(*) from intermediate.int_months_to_rebuild")
-        tests = _timed("data tests after it (dbt test, for reference)", lambda: dbt.run_dbt(
+        tests = _timed("data tests after it (dbt test, for reference)", lambda: dbt_runner.run_dbt(
             ["test", "--exclude-resource-type", "unit_test"], url, vars={"as_of_date": DELIVERY_DAY},
             target_path=target))
         facts = _count(url, "select count(*) from marts.fct_dossiers")

@@ -1,6 +1,6 @@
 """A large synthetic provincial CSV export for the ingest benchmark (deterministic for rows and seed).
 
-Same header and value conventions as `parwh sample`'s provincial CSV (ingest.sample.CSV_HEADER),
+Same header and value conventions as `parwh sample`'s provincial CSV (ingest.synthetic.sample.CSV_HEADER),
 but generated row by row without the dossier life-cycle model, so a million rows take seconds.
 About 1 row in 200 carries a problem the loader must reject (unknown status label, a date that
 does not exist, received after finished, a duplicate code), so the rejection path is timed too.
@@ -14,7 +14,7 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ingest.sample import CSV_HEADER
+from ingest.synthetic.sample import CSV_HEADER
 
 NOTE = "synthetic"
 

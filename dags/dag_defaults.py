@@ -12,13 +12,14 @@ from datetime import timedelta
 
 from airflow.sdk import Asset
 
-from ingest import failures, orchestration
+from ingest.pipeline import schedule
+from ingest.runtime import task_failures
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 # Emitted by portal_ingest / index_publications after a run that loaded something; each one
 # also triggers warehouse_nightly (besides its 02:00 cron).
-PORTAL_DOSSIERS = Asset(orchestration.PORTAL_ASSET_URI)
-INDEX_SCORES = Asset(orchestration.INDEX_ASSET_URI)
+PORTAL_DOSSIERS = Asset(schedule.PORTAL_ASSET_URI)
+INDEX_SCORES = Asset(schedule.INDEX_ASSET_URI)
 
 DEFAULT_ARGS = {
     "owner": "par-warehouse",
@@ -27,16 +28,16 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=15),
     "execution_timeout": timedelta(hours=2),
-    "on_failure_callback": failures.on_failure,
-    "on_retry_callback": failures.on_retry,
+    "on_failure_callback": task_failures.on_failure,
+    "on_retry_callback": task_failures.on_retry,
 }
 
 
 def as_of_date(logical_date, run_after) -> str:
-    """Template macro: the day a run judges the marts at (see orchestration.as_of_date).
+    """Template macro: the day a run judges the marts at (see schedule.as_of_date).
 
     Asset-triggered runs have no logical date; their trigger time stands in for it."""
-    return orchestration.as_of_date(logical_date or run_after).isoformat()
+    return schedule.as_of_date(logical_date or run_after).isoformat()
 
 
 # Every task of a run derives its window from this, never from the (zero-length) data interval.
@@ -54,7 +55,7 @@ def retry_only_transient_errors():
     import psycopg
     from airflow.sdk.exceptions import AirflowFailException
 
-    from ingest.warehouse import WarehouseError
+    from ingest.runtime.warehouse import WarehouseError
 
     try:
         yield

@@ -36,18 +36,19 @@ def index_publications():
     @task.sensor(poke_interval=30, timeout=timedelta(minutes=9), mode="reschedule", soft_fail=True)
     def wait_for_index_files() -> PokeReturnValue:
         """Done when landing/indices/ holds a file; skipped (not failed) when none came."""
-        from ingest import orchestration
+        from ingest.pipeline import ingest_batch
 
-        files = [str(p) for p in orchestration.index_files()]
+        files = [str(p) for p in ingest_batch.index_files()]
         return PokeReturnValue(is_done=bool(files), xcom_value=files)
 
     @task(max_active_tis_per_dagrun=1, execution_timeout=timedelta(hours=1))
     def publish_index_file(path: str, run_id: str | None = None) -> list[dict]:
         """One file = one load, checked, then archived or quarantined."""
-        from ingest import orchestration, warehouse
+        from ingest.pipeline import ingest_batch
+        from ingest.runtime import warehouse
 
         with retry_only_transient_errors():
-            load = orchestration.publish_index_file(warehouse.url(), path, run_id)
+            load = ingest_batch.publish_index_file(warehouse.url(), path, run_id)
         return [load.as_dict()] if load else []
 
     @task(outlets=[INDEX_SCORES], trigger_rule="all_done")

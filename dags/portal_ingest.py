@@ -35,18 +35,19 @@ def portal_ingest():
     @task.sensor(poke_interval=30, timeout=timedelta(minutes=9), mode="reschedule", soft_fail=True)
     def wait_for_portal_files() -> PokeReturnValue:
         """Done when landing/ holds a portal export; skipped (not failed) when none came."""
-        from ingest import orchestration
+        from ingest.pipeline import ingest_batch
 
-        files = [str(p) for p in orchestration.portal_files()]
+        files = [str(p) for p in ingest_batch.portal_files()]
         return PokeReturnValue(is_done=bool(files), xcom_value=files)
 
     @task(max_active_tis_per_dagrun=1, execution_timeout=timedelta(hours=1))
     def load_portal_file(path: str, run_id: str | None = None) -> list[dict]:
         """One file = one load (a .zip: one per member), gated, then archived or quarantined."""
-        from ingest import orchestration, warehouse
+        from ingest.pipeline import ingest_batch
+        from ingest.runtime import warehouse
 
         with retry_only_transient_errors():
-            return [load.as_dict() for load in orchestration.load_portal_file(warehouse.url(), path, run_id)]
+            return [load.as_dict() for load in ingest_batch.load_portal_file(warehouse.url(), path, run_id)]
 
     @task(outlets=[PORTAL_DOSSIERS], trigger_rule="all_done")
     def announce_new_dossiers(loads: list[list[dict]]) -> int:

@@ -47,19 +47,20 @@ def warehouse_backfill():
         import logging
         from datetime import date
 
-        from ingest import orchestration, warehouse
+        from ingest.pipeline import rebuild_marts, schedule
+        from ingest.runtime import warehouse
 
         log = logging.getLogger("airflow.task")
         # Without params, the day a nightly run at this date would judge (Vietnam day before).
-        own_day = orchestration.as_of_date(logical_date or dag_run.run_after)
+        own_day = schedule.as_of_date(logical_date or dag_run.run_after)
         start = date.fromisoformat(params["start"]) if params.get("start") else own_day
         end = date.fromisoformat(params["end"]) if params.get("end") else start
-        days = orchestration.days_between(start, end)
+        days = schedule.days_between(start, end)
         outcomes = {}
         with retry_only_transient_errors():
             url = warehouse.url()
             for n, day in enumerate(days):
-                outcomes[day.isoformat()] = orchestration.rebuild_day(
+                outcomes[day.isoformat()] = rebuild_marts.rebuild_day(
                     url, day, run_id=run_id, full_refresh=bool(params["full_refresh"]) and n == 0)
                 log.info("marts as of %s: mart gate %s (%d/%d)", day, outcomes[day.isoformat()], n + 1, len(days))
         return outcomes

@@ -41,8 +41,8 @@ from warehouse_tasks import (
     source_freshness,
 )
 
+from ingest.runtime.warehouse import dbt_env_for_airflow
 from ingest.settings import paths
-from ingest.warehouse import dbt_env_for_airflow
 
 DBT_PROJECT = paths().dbt_project
 
@@ -88,7 +88,7 @@ def warehouse_nightly():
             "install_deps": False,
             "vars": {"as_of_date": AS_OF_DATE},
             "env": dbt_env_for_airflow(),
-            "callback": "ingest.dbt_audit.cosmos_callback",
+            "callback": "ingest.runtime.dbt_node_runs.cosmos_callback",
             # Our assets are the raw tables the ingest DAGs announce; one asset per model is noise.
             "emit_datasets": False,
         },

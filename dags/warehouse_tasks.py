@@ -12,11 +12,11 @@ from dag_defaults import retry_only_transient_errors
 @task
 def prepare_warehouse() -> None:
     """Start (embedded) or reach the warehouse, apply pending DDL, fail abandoned loads."""
-    from ingest import audit, migrate, warehouse
+    from ingest.runtime import load_audit, migrate, warehouse
 
     with retry_only_transient_errors(), warehouse.connect(warehouse.url(), autocommit=True) as conn:
         migrate.migrate(conn)
-        audit.sweep_abandoned_loads(conn)
+        load_audit.sweep_abandoned_loads(conn)
 
 
 def _marts_holder_alive(holder: str, my_dag_id: str) -> bool:
@@ -26,7 +26,7 @@ def _marts_holder_alive(holder: str, my_dag_id: str) -> bool:
     cannot look up is left to its expiry."""
     from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
-    from ingest import marts_lease
+    from ingest.runtime import marts_lease
 
     if not holder.startswith(marts_lease.AIRFLOW_PREFIX):
         return marts_lease.cli_holder_alive(holder)
@@ -48,7 +48,7 @@ def claim_marts(dag_run=None, run_id: str | None = None):
 
     from airflow.sdk import PokeReturnValue
 
-    from ingest import marts_lease, warehouse
+    from ingest.runtime import marts_lease, warehouse
 
     holder = marts_lease.airflow_holder(dag_run.dag_id, run_id)
     with retry_only_transient_errors(), warehouse.connect(warehouse.url(), autocommit=True) as conn:
@@ -66,7 +66,7 @@ def claim_marts(dag_run=None, run_id: str | None = None):
 @task(trigger_rule="all_done")
 def release_marts(dag_run=None, run_id: str | None = None) -> bool:
     """Give the marts lease back whatever happened upstream (a no-op when this run never got it)."""
-    from ingest import marts_lease, warehouse
+    from ingest.runtime import marts_lease, warehouse
 
     with retry_only_transient_errors(), warehouse.connect(warehouse.url(), autocommit=True) as conn:
         return marts_lease.release(conn, marts_lease.airflow_holder(dag_run.dag_id, run_id))
@@ -80,15 +80,16 @@ def ingest_landing_files(run_id: str | None = None) -> list[dict]:
     (portal_ingest and index_publications normally take files as they arrive; this catches the rest.)"""
     import logging
 
-    from ingest import orchestration, warehouse
+    from ingest.pipeline import ingest_batch
+    from ingest.runtime import warehouse
 
     log = logging.getLogger("airflow.task")
     with retry_only_transient_errors():
         url = warehouse.url()
-        portal, indices = orchestration.portal_files(), orchestration.index_files()
+        portal, indices = ingest_batch.portal_files(), ingest_batch.index_files()
         log.info("%d portal export(s) and %d index publication(s) waiting", len(portal), len(indices))
-        loads = [load for path in portal for load in orchestration.load_portal_file(url, path, run_id)]
-        loads += [load for path in indices if (load := orchestration.publish_index_file(url, path, run_id))]
+        loads = [load for path in portal for load in ingest_batch.load_portal_file(url, path, run_id)]
+        loads += [load for path in indices if (load := ingest_batch.publish_index_file(url, path, run_id))]
     return [load.as_dict() for load in loads]
 
 
@@ -98,15 +99,15 @@ def source_freshness() -> str:
     built from what is there); its artifacts go to .local/dbt_freshness, away from the manifest."""
     import logging
 
-    from ingest import dbt, warehouse
+    from ingest.runtime import dbt_runner, warehouse
     from ingest.settings import paths
 
     log = logging.getLogger("airflow.task")
     with retry_only_transient_errors():
         url = warehouse.url()
         try:
-            result = dbt.run_dbt(["source", "freshness"], url, target_path=paths().local / "dbt_freshness")
-        except dbt.DbtBuildError as exc:
+            result = dbt_runner.run_dbt(["source", "freshness"], url, target_path=paths().local / "dbt_freshness")
+        except dbt_runner.DbtBuildError as exc:
             log.warning("source freshness could not be judged: %s", exc)
             return "error"
     statuses = {str(r.node.unique_id): str(r.status) for r in result.result.results}
@@ -122,10 +123,10 @@ def mart_gate(run_id: str | None = None) -> str:
     from airflow.sdk.exceptions import AirflowFailException
 
     from expectations.gate import run_mart_gate
-    from ingest import dbt, warehouse
+    from ingest.runtime import dbt_runner, warehouse
 
     with retry_only_transient_errors():
-        dbt.vacuum_marts(warehouse.url())   # fresh visibility map for BI's index-only scans
+        dbt_runner.vacuum_marts(warehouse.url())   # fresh visibility map for BI's index-only scans
         result = run_mart_gate(warehouse.url(), run_id)
     if result.outcome == "fail":
         raise AirflowFailException(result.message())
@@ -135,7 +136,8 @@ def mart_gate(run_id: str | None = None) -> str:
 @task(trigger_rule="all_done")
 def publish_site(run_id: str | None = None) -> str:
     """Rebuild the report site whatever happened upstream, so failures are visible there too."""
-    from ingest import dbt_docs, report_site, warehouse
+    from ingest.reporting import dbt_docs, report_site
+    from ingest.runtime import warehouse
 
     with retry_only_transient_errors():
         url = warehouse.url()
@@ -148,10 +150,10 @@ def count_new_loads(loads: list[list[dict]] | None) -> int:
     emits no event) when none did."""
     from airflow.sdk.exceptions import AirflowSkipException
 
-    from ingest import orchestration
+    from ingest.pipeline import ingest_batch
 
     loaded = [load for file_loads in loads or [] for load in file_loads or []]
-    if not orchestration.anything_loaded(loaded):
+    if not ingest_batch.anything_loaded(loaded):
         raise AirflowSkipException("nothing new loaded: no asset event")
     return sum(1 for load in loaded if load["status"] == "loaded")
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from expectations.suites import without_batch_hint
-from ingest import warehouse
+from ingest.runtime import warehouse
 from ingest.settings import paths
 
 # Usage statistics stay off. GX 1.24.1 ships no analytics client, but this variable (read by

@@ -24,7 +24,7 @@ from expectations.result import GateResult, SuiteResult
 from expectations.samples import add_column_samples, sql_sample_rows
 from expectations.specs import GateSpec, mart_specs, raw_specs
 from expectations.suites import SUITE_NAMES, build_suite, suite_path
-from ingest import warehouse
+from ingest.runtime import warehouse
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Reference data lives once, as the dbt seeds; Python reads the same files.
+SEEDS_DIR = PROJECT_ROOT / "dbt_project" / "seeds"
 
 
 def _path(env_name: str, default: Path) -> Path:
@@ -83,7 +85,7 @@ class InputLimits:
     | columns in the header | PARWH_MAX_COLUMNS | 500 |
     | characters in one cell (CSV field, JSON line) | PARWH_MAX_CELL_CHARS | 1,000,000 |
 
-    ZIP expansion limits are in ingest.archives (PARWH_ZIP_MAX_*).
+    ZIP expansion limits are in ingest.landing.archives (PARWH_ZIP_MAX_*).
     """
 
     max_file_bytes: int = 2 << 30

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from ingest import migrate, warehouse
+from ingest.runtime import migrate, warehouse
 
 pytest_plugins = ["tests.reliability.summary"]
 
@@ -82,7 +82,7 @@ def dbt_manifest() -> str:
     """dbt_project/target/manifest.json, which the cosmos task group renders the DAG from."""
     import fcntl
 
-    from ingest import dbt
+    from ingest.runtime import dbt_runner
 
     project = warehouse.paths().dbt_project
     manifest = project / "target" / "manifest.json"
@@ -93,5 +93,5 @@ def dbt_manifest() -> str:
         sources = [p for folder in ("models", "macros", "seeds", "tests") for p in (project / folder).rglob("*")]
         newest = max(p.stat().st_mtime for p in [*sources, project / "dbt_project.yml"] if p.is_file())
         if not manifest.exists() or manifest.stat().st_mtime <= newest:
-            dbt.run_dbt(["parse"], warehouse.embedded_url_without_starting())
+            dbt_runner.run_dbt(["parse"], warehouse.embedded_url_without_starting())
     return str(manifest)

@@ -1,5 +1,5 @@
 """An independent Python reading of the outcome rules (DOMAIN.md §1), applied to the sample
-generator's dossiers, to check the SQL marts against. Uses ingest.calendar, not the SQL calendar."""
+generator's dossiers, to check the SQL marts against. Uses ingest.reference.working_days, not the SQL calendar."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 from collections import Counter
 from datetime import date, timedelta
 
-from ingest import calendar
-from ingest.sample import Dossier
+from ingest.reference import working_days
+from ingest.synthetic.sample import Dossier
 
 NOT_JUDGED = {1, 3, 7, 8}
 WORKING_HOURS_PER_DAY = 8
@@ -17,14 +17,14 @@ FINISHED = {9, 10}
 
 def _paused_working_days(dossier: Dossier) -> int:
     return sum(
-        calendar.working_days_between(s.requested_at.date(), s.received_at.date())
+        working_days.working_days_between(s.requested_at.date(), s.received_at.date())
         for s in dossier.supplements if s.received_at
     )
 
 
 def _working_days_used(dossier: Dossier, end: date) -> int:
-    start = calendar.start_of_clock(dossier.received_at)
-    used = calendar.working_day_number(end) - calendar.working_day_number(start) - _paused_working_days(dossier)
+    start = working_days.start_of_clock(dossier.received_at)
+    used = working_days.working_day_number(end) - working_days.working_day_number(start) - _paused_working_days(dossier)
     return max(used, 0)
 
 

@@ -1,4 +1,4 @@
-"""Province names as published in the real workbooks of /work/shared/fixtures/real/.
+"""Province names as published in the real workbooks of tests/fixtures/real/.
 
 PCI_2016.xlsx, sheet Summary_VN: VCCI lists each sub-index as its own sorted (province,
 score) column pair, then the composite; data rows have their rank (1-63) in column A, and
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import openpyxl
 
-REAL_FIXTURES = Path("/work/shared/fixtures/real")
+REAL_FIXTURES = Path(__file__).parent / "fixtures" / "real"
 PCI_WORKBOOK = REAL_FIXTURES / "PCI_2016.xlsx"
 PAPI_WORKBOOK = REAL_FIXTURES / "PAPI_2011-2016.xlsx"
 PCI_SHEET = "Summary_VN"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from ingest import migrate, warehouse
 from ingest.cli import main
+from ingest.runtime import migrate, warehouse
 
 # Columns that hold personal data, even hashed (ingest/pii.py; raw DDL and profiles).
 PERSONAL_DATA_COLUMNS = {"applicant_name_hash", "applicant_id_hash", "handler_hash"}

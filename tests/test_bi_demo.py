@@ -24,9 +24,12 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from expectations import run_raw_gate
-from ingest import dbt, loader, migrate, report_site, sample, scorecard, warehouse
 from ingest.indices.publish import publish_file
+from ingest.landing import loader
+from ingest.reporting import report_site, scorecard
+from ingest.runtime import dbt_runner, migrate, warehouse
 from ingest.settings import paths
+from ingest.synthetic import sample
 
 from .conftest import create_database, drop_database
 from .test_bi_access import PERSONAL_DATA_COLUMNS, readable_columns
@@ -74,7 +77,7 @@ def demo(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
             for path in publications:
                 result = publish_file(url, path, run_id=RUN_ID)
                 assert result.status == "loaded", (path.name, result.error)
-            dbt.build(url, vars={"as_of_date": AS_OF}, target_path=folder / "dbt_target")
+            dbt_runner.build(url, vars={"as_of_date": AS_OF}, target_path=folder / "dbt_target")
             yield {"url": url, "reader": warehouse.role_url(url, "bi_reader", environ={}), "folder": folder}
         finally:
             drop_database(admin_url, name)
@@ -284,10 +287,10 @@ def test_the_bi_indexes_survive_a_full_refresh_and_the_queries_use_them(demo):
         return {r["indexname"] for r in rows} & expected
 
     assert indexes() == expected
-    dbt.build(demo["url"], full_refresh=True, vars={"as_of_date": AS_OF},
+    dbt_runner.build(demo["url"], full_refresh=True, vars={"as_of_date": AS_OF},
               target_path=demo["folder"] / "dbt_target_refresh")
     assert indexes() == expected
-    dbt.vacuum_marts(demo["url"])
+    dbt_runner.vacuum_marts(demo["url"])
     with psycopg.connect(demo["url"]) as conn:
         conn.execute("set enable_seqscan = off")   # at demo size the planner would rather scan the table
         sql_text = (QUERIES / "agencies_most_overdue_now.sql").read_text(encoding="utf-8")

@@ -1,5 +1,5 @@
 """The working-day calendar in SQL (marts.dim_date, built by dbt from the holiday and make-up
-seeds) agrees with its Python statement (ingest.calendar): day by day, on random date pairs,
+seeds) agrees with its Python statement (ingest.reference.working_days): day by day, on random date pairs,
 and on the hand counts across Tết 2025 and the 2024-05-04 make-up Saturday.
 
 Builds only the two calendar seeds and dim_date, once, in a fresh database."""
@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from psycopg.rows import dict_row
 
-from ingest import calendar, dbt, migrate, warehouse
+from ingest.reference import working_days
+from ingest.runtime import dbt_runner, migrate, warehouse
 
 from .conftest import create_database, drop_database
 
@@ -32,8 +33,9 @@ def dim_date(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     try:
         with psycopg.connect(url) as conn:
             migrate.migrate(conn)  # the marts grant select to roles the migration creates
-        dbt.run_dbt(["seed", "--select", "vn_public_holidays", "vn_makeup_working_days"], url, target_path=target)
-        dbt.run_dbt(["run", "--select", "dim_date"], url, target_path=target)
+        dbt_runner.run_dbt(["seed", "--select", "vn_public_holidays", "vn_makeup_working_days"], url,
+                           target_path=target)
+        dbt_runner.run_dbt(["run", "--select", "dim_date"], url, target_path=target)
         with psycopg.connect(url, row_factory=dict_row) as conn:
             rows = conn.execute("select * from marts.dim_date order by date_day").fetchall()
         yield {row["date_day"]: row for row in rows}
@@ -47,37 +49,37 @@ def _sql_between(dim_date: dict[date, dict[str, Any]], start: date, end: date) -
 
 def test_dim_date_covers_the_python_calendars_range_without_gaps(dim_date):
     days = sorted(dim_date)
-    assert days[0] == calendar.FIRST_DAY and days[-1] == calendar.LAST_DAY
-    assert len(days) == (calendar.LAST_DAY - calendar.FIRST_DAY).days + 1
+    assert days[0] == working_days.FIRST_DAY and days[-1] == working_days.LAST_DAY
+    assert len(days) == (working_days.LAST_DAY - working_days.FIRST_DAY).days + 1
 
 
 def test_every_day_has_the_same_working_status_and_holiday_in_sql_and_python(dim_date):
     mismatches = [
         (day, row["is_working_day"], row["holiday_name"])
         for day, row in dim_date.items()
-        if row["is_working_day"] != calendar.is_working_day(day)
-        or row["holiday_name"] != calendar.holiday_name(day)
-        or row["working_day_number"] != calendar.working_day_number(day)
+        if row["is_working_day"] != working_days.is_working_day(day)
+        or row["holiday_name"] != working_days.holiday_name(day)
+        or row["working_day_number"] != working_days.working_day_number(day)
     ]
     assert mismatches == []
 
 
 @settings(max_examples=500, deadline=None)
 @given(
-    st.dates(min_value=calendar.FIRST_DAY, max_value=calendar.LAST_DAY),
-    st.dates(min_value=calendar.FIRST_DAY, max_value=calendar.LAST_DAY),
+    st.dates(min_value=working_days.FIRST_DAY, max_value=working_days.LAST_DAY),
+    st.dates(min_value=working_days.FIRST_DAY, max_value=working_days.LAST_DAY),
 )
 def test_working_days_between_random_dates_agree(dim_date, start, end):
-    assert _sql_between(dim_date, start, end) == calendar.working_days_between(start, end)
+    assert _sql_between(dim_date, start, end) == working_days.working_days_between(start, end)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dates(min_value=calendar.FIRST_DAY, max_value=calendar.LAST_DAY - timedelta(days=120)),
+@given(st.dates(min_value=working_days.FIRST_DAY, max_value=working_days.LAST_DAY - timedelta(days=120)),
        st.integers(min_value=0, max_value=60))
 def test_short_spans_agree_too(dim_date, start, days):
     # Random pairs are mostly years apart; short spans are where an off-by-one would show.
     end = start + timedelta(days=days)
-    assert _sql_between(dim_date, start, end) == calendar.working_days_between(start, end)
+    assert _sql_between(dim_date, start, end) == working_days.working_days_between(start, end)
 
 
 def test_tet_2025_hand_counts_in_sql(dim_date):

@@ -9,8 +9,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingest import sample
 from ingest.cli import main
+from ingest.synthetic import sample
 
 from .test_ingest_unit import provincial_row
 from .test_loader import write_provincial_csv
@@ -32,9 +32,10 @@ def test_usage_errors_exit_2():
 
 def test_warehouse_url_prints_the_configured_url(monkeypatch, capsys):
     monkeypatch.setenv("WAREHOUSE_URL", "postgresql://etl:secret@db.example:5433/parwh")
-    from ingest import cli
+    from ingest.cli import warehouse as warehouse_commands
 
-    monkeypatch.setattr(cli, "_warehouse_url", lambda migrate=True: "postgresql://etl:secret@db.example:5433/parwh")
+    monkeypatch.setattr(warehouse_commands, "warehouse_url",
+                        lambda apply_migrations=True: "postgresql://etl:secret@db.example:5433/parwh")
     assert main(["warehouse", "url"]) == 0
     assert capsys.readouterr().out.strip() == "postgresql://etl:secret@db.example:5433/parwh"
 

@@ -65,7 +65,8 @@ def test_every_variable_is_documented_without_a_secret_value():
 def test_the_init_service_migrates_and_creates_the_admin_user_before_the_rest():
     services = COMPOSE["services"]
     init = str(services["airflow-init"]["command"])
-    assert "airflow db migrate" in init and "parwh warehouse start" in init and "ingest.airflow_env admin-user" in init
+    assert "airflow db migrate" in init and "parwh warehouse start" in init
+    assert "ingest.runtime.airflow_env admin-user" in init
     for name in AIRFLOW_ROLES - {"airflow-init"}:
         assert services[name]["depends_on"]["airflow-init"] == {"condition": "service_completed_successfully"}
     environment = services["airflow-apiserver"]["environment"]
@@ -80,7 +81,7 @@ def test_the_admin_user_command_writes_the_password_file(tmp_path):
 
     target = tmp_path / "auth" / "passwords.json"
     env = {"PATH": "/usr/bin:/bin", "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(target)}
-    command = [sys.executable, "-m", "ingest.airflow_env", "admin-user"]
+    command = [sys.executable, "-m", "ingest.runtime.airflow_env", "admin-user"]
     short = subprocess.run(command, env={**env, "AIRFLOW_ADMIN_PASSWORD": "short"}, capture_output=True, text=True,
                            cwd=ROOT)
     assert short.returncode == 2 and "at least 12 characters" in short.stderr and "Traceback" not in short.stderr

@@ -113,7 +113,7 @@ def test_backfill_takes_a_date_range_and_a_full_refresh_option(dagbag):
 def test_as_of_date_is_the_vietnam_day_before_the_run():
     from datetime import UTC, date, datetime
 
-    from ingest.orchestration import as_of_date
+    from ingest.pipeline.schedule import as_of_date
 
     assert as_of_date(datetime(2026, 11, 20, 19, 0, tzinfo=UTC)) == date(2026, 11, 20)  # 02:00 on the 21st in Hanoi
     assert as_of_date(datetime(2026, 11, 20, 16, 59, tzinfo=UTC)) == date(2026, 11, 19)  # 23:59 on the 20th

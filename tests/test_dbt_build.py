@@ -14,7 +14,8 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from ingest import calendar, dbt, migrate, warehouse
+from ingest.reference import working_days
+from ingest.runtime import dbt_runner, migrate, warehouse
 
 from .conftest import create_database, drop_database, insert_row
 
@@ -118,7 +119,7 @@ def built_url(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         with psycopg.connect(url) as conn:
             migrate.migrate(conn)
             _write_raw_rows(conn)
-        dbt.build(url, vars={"as_of_date": AS_OF.isoformat()}, target_path=tmp_path_factory.mktemp("dbt_target"))
+        dbt_runner.build(url, vars={"as_of_date": AS_OF.isoformat()}, target_path=tmp_path_factory.mktemp("dbt_target"))
         yield url
     finally:
         drop_database(admin_url, name)
@@ -135,9 +136,9 @@ def facts(built_url: str) -> dict[str, dict[str, Any]]:
 
 
 def _working_days(received: str, finished: date) -> int:
-    """Working days used by an unpaused dossier, counted with ingest.calendar (independent of dbt)."""
-    start = calendar.start_of_clock(datetime.fromisoformat(received))
-    return max(calendar.working_days_between(start, finished), 0)
+    """Working days used by an unpaused dossier, counted with ingest.reference.working_days (independent of dbt)."""
+    start = working_days.start_of_clock(datetime.fromisoformat(received))
+    return max(working_days.working_days_between(start, finished), 0)
 
 
 def test_quarantined_loads_never_reach_staging_or_marts(built_url, facts):
@@ -188,7 +189,7 @@ def test_working_days_agree_with_the_python_calendar(facts):
     assert facts["HS-F"]["clock_start_date"] == date(2025, 7, 28)
     assert facts["HS-F"]["working_days_used"] == _working_days("2025-07-25 18:30:00", AS_OF)
     # Waiting for a supplement since 07-28 pauses HS-G up to the as-of date.
-    paused = calendar.working_days_between(date(2025, 7, 28), AS_OF)
+    paused = working_days.working_days_between(date(2025, 7, 28), AS_OF)
     assert facts["HS-G"]["paused_working_days"] == paused > 0
     assert facts["HS-G"]["working_days_used"] == _working_days("2025-07-22 09:00:00", AS_OF) - paused
     assert facts["HS-G"]["supplement_count"] == 1
@@ -211,11 +212,11 @@ def test_dim_date_is_the_working_day_calendar(built_url):
     assert days[date(2024, 5, 4)]["is_working_day"] is True
     assert days[date(2024, 5, 4)]["is_makeup_working_day"] is True
     assert days[date(2024, 5, 4)]["day_of_week"] == 6
-    # Every day agrees with ingest.calendar, the Python statement of the same rule.
+    # Every day agrees with ingest.reference.working_days, the Python statement of the same rule.
     mismatches = [
         day for day, row in days.items()
         if (row["is_working_day"], row["working_day_number"])
-        != (calendar.is_working_day(day), calendar.working_day_number(day))
+        != (working_days.is_working_day(day), working_days.working_day_number(day))
     ]
     assert mismatches == []
 
@@ -263,8 +264,8 @@ def test_failing_data_test_raises_dbt_build_error_naming_the_node(fresh_database
         insert_row(conn, "raw.portal_dossiers", {"_load_id": load_id, "_row_number": 1, "dossier_code": "HS-X",
                                               "status_code": "2", "channel": "7",
                                               "received_at": "2025-07-01 09:00:00"})
-    with pytest.raises(dbt.DbtBuildError) as raised:
-        dbt.run_dbt(["build", "--select", "stg_portal__dossiers", "portal_status_codes",
+    with pytest.raises(dbt_runner.DbtBuildError) as raised:
+        dbt_runner.run_dbt(["build", "--select", "stg_portal__dossiers", "portal_status_codes",
                      "--exclude-resource-type", "unit_test"], fresh_database, target_path=tmp_path)
     failing = [node for node, _ in raised.value.failures]
     assert any("accepted_values_stg_portal__dossiers_channel" in node for node in failing), failing

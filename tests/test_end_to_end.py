@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime
 import psycopg
 import pytest
 
-from ingest import airflow_env, sample
+from ingest.runtime import airflow_env
+from ingest.synthetic import sample
 
 from .outcome_oracle import outcome_counts
 
@@ -24,7 +25,7 @@ LOGICAL_DATE = datetime(2026, 11, 21, 0, 30, tzinfo=UTC)   # 07:30 in Vietnam: a
 @pytest.fixture(scope="module")
 def nightly(admin_url, dbt_manifest, tmp_path_factory):
     """Run the DAG twice over the same delivery (the second run must change nothing)."""
-    from ingest import migrate, warehouse
+    from ingest.runtime import migrate, warehouse
 
     from .conftest import create_database, drop_database
 

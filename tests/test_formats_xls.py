@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from ingest import loader, readers
+from ingest.landing import loader, readers
 from tests.test_formats_xlsx import data_row, write_report
 from tests.xls_writer import write_xls
 

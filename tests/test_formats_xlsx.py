@@ -10,8 +10,8 @@ import openpyxl
 import psycopg
 import pytest
 
-from ingest import loader, profiles, readers
-from ingest.spreadsheets import cell_text
+from ingest.landing import loader, profiles, readers
+from ingest.landing.spreadsheets import cell_text
 
 # Columns of the report: (upper header text, lower header text or None when merged down).
 REPORT_COLUMNS = [

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingest import archives, loader
+from ingest.landing import archives, loader
 
 from .test_formats_xlsx import data_row, write_report
 from .test_ingest_unit import provincial_row

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ingest import loader
+from ingest.landing import loader
 
 from .test_formats_xlsx import data_row, write_report_sheet
 from .test_ingest_unit import PROVINCIAL_HEADER, provincial_row, to_cp1258

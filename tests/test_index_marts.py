@@ -21,9 +21,9 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from ingest import dbt, migrate, warehouse
 from ingest.indices.model import COMPONENTS_FILE, METHODOLOGIES_FILE
 from ingest.indices.publish import publish_file
+from ingest.runtime import dbt_runner, migrate, warehouse
 from ingest.settings import paths
 
 from .conftest import create_database, drop_database
@@ -78,7 +78,7 @@ def built(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         quarantined = folder / "dvc766_2025-10.json"
         quarantined.write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
         assert publish_file(url, quarantined).status == "quarantined"
-        dbt.build(url, vars={"as_of_date": AS_OF}, target_path=tmp_path_factory.mktemp("dbt_target"))
+        dbt_runner.build(url, vars={"as_of_date": AS_OF}, target_path=tmp_path_factory.mktemp("dbt_target"))
         yield url
     finally:
         drop_database(admin_url, name)

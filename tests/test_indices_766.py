@@ -16,10 +16,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingest import provinces
 from ingest.indices import dvc766, periods, template
 from ingest.indices.model import UnresolvedProvinces
 from ingest.indices.publish import publish_file
+from ingest.reference import provinces
 
 CITIES_2025 = {"01", "31", "46", "48", "79", "92"}  # centrally governed cities on the 34-province list
 # Dashboard column -> maximum (DOMAIN.md §2).

@@ -2,7 +2,7 @@
 
 CSV rows go through RecordMapper.compile_rows (fused, remembered per-column conversions); every
 other record through RecordMapper.map. Timestamps go through TimestampParser (sliced, cached)
-instead of strptime; personal data through PrecomputedHasher instead of ingest.pii.Hasher.
+instead of strptime; personal data through PrecomputedHasher instead of ingest.landing.pii.Hasher.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest import profiles
-from ingest.errors import RowRejection
-from ingest.pii import Hasher
-from ingest.readers import row_as_record
-from ingest.records import PrecomputedHasher, RecordMapper
-from ingest.timestamps import TimestampParser, parse_timestamp
+from ingest.landing import profiles
+from ingest.landing.errors import RowRejection
+from ingest.landing.pii import Hasher
+from ingest.landing.readers import row_as_record
+from ingest.landing.records import PrecomputedHasher, RecordMapper
+from ingest.landing.timestamps import TimestampParser, parse_timestamp
 
 from .test_ingest_unit import PROVINCIAL_HEADER, provincial_row
 

@@ -6,8 +6,8 @@ import csv
 import io
 from pathlib import Path
 
-from ingest import loader, progress
 from ingest.cli import main
+from ingest.landing import loader, progress
 
 from .test_ingest_unit import PROVINCIAL_HEADER, provincial_row
 

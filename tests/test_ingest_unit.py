@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest import profiles, readers
-from ingest.pii import Hasher
-from ingest.records import RecordMapper, RowRejection, parse_timestamp
+from ingest.landing import profiles, readers
+from ingest.landing.pii import Hasher
+from ingest.landing.records import RecordMapper, RowRejection, parse_timestamp
 from ingest.text import fold
 
 HASH = Hasher(b"unit-test-key")

@@ -9,7 +9,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingest import audit, loader
+from ingest.landing import loader
+from ingest.runtime import load_audit
 
 from .test_ingest_unit import PROVINCIAL_HEADER, provincial_row
 
@@ -95,14 +96,14 @@ def test_missing_province_rejects_the_file_unless_given(fresh_database, tmp_path
 
 def test_an_abandoned_started_load_is_marked_failed_by_the_next_run(fresh_database, tmp_path):
     with psycopg.connect(fresh_database, autocommit=True) as conn:
-        load_id, _ = audit.start_load(conn, source_kind="portal_export", profile=None, file_name="x.csv",
+        load_id, _ = load_audit.start_load(conn, source_kind="portal_export", profile=None, file_name="x.csv",
                                       file_path="/x.csv", file_sha256="0" * 64, file_bytes=1, province_code=None,
                                       run_id="crashed")
         # While its session lives, the load is not touched by a sweep from elsewhere.
         with psycopg.connect(fresh_database, autocommit=True) as other:
-            assert audit.sweep_abandoned_loads(other) == []
+            assert load_audit.sweep_abandoned_loads(other) == []
     with psycopg.connect(fresh_database, autocommit=True) as conn:
-        assert audit.sweep_abandoned_loads(conn) == [load_id]
+        assert load_audit.sweep_abandoned_loads(conn) == [load_id]
         assert conn.execute("select status from audit.loads where load_id = %s", (load_id,)).fetchone()[0] == "failed"
 
 

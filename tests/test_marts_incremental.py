@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from ingest import dbt, migrate, warehouse
+from ingest.runtime import dbt_runner, migrate, warehouse
 
 from .conftest import create_database, drop_database, insert_row
 
@@ -187,15 +187,15 @@ def nights(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
                         _hide_later_load(conn)
             as_of_vars = {"as_of_date": as_of}
             if night == 0:  # the first night builds and tests everything
-                dbt.build(incremental, vars=as_of_vars, target_path=target)
+                dbt_runner.build(incremental, vars=as_of_vars, target_path=target)
             else:
-                dbt.run_dbt(["run"], incremental, vars=as_of_vars, target_path=target)
+                dbt_runner.run_dbt(["run"], incremental, vars=as_of_vars, target_path=target)
             changed_per_night.append({row["dossier_id"]: row["change_reason"] for row in _rows(
                 incremental, "select * from intermediate.int_dossiers_changed")})
             months_per_night.append({row["month_start"].isoformat()[:7] for row in _rows(
                 incremental, "select month_start from intermediate.int_months_to_rebuild")})
         incremental_marts = _snapshot(incremental)
-        dbt.build(full, full_refresh=True, vars={"as_of_date": NIGHTS[-1][0]}, target_path=target)
+        dbt_runner.build(full, full_refresh=True, vars={"as_of_date": NIGHTS[-1][0]}, target_path=target)
         yield {"incremental": incremental, "full": full, "incremental_marts": incremental_marts,
                "full_marts": _snapshot(full), "changed": changed_per_night, "months": months_per_night}
     finally:

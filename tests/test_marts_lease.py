@@ -10,8 +10,8 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from ingest import marts_lease
 from ingest.cli import main
+from ingest.runtime import marts_lease
 
 pytestmark = [pytest.mark.warehouse]
 

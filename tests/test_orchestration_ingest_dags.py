@@ -13,7 +13,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingest import airflow_env, migrate, orchestration, sample, warehouse
+from ingest.pipeline import ingest_batch, schedule
+from ingest.runtime import airflow_env, migrate, warehouse
+from ingest.synthetic import sample
 
 from .conftest import create_database, drop_database
 
@@ -37,9 +39,9 @@ def ingested(admin_url, tmp_path_factory):
     home = tmp_path_factory.mktemp("ingest_dags")
     landing = home / "landing"
     portal = sample.generate(landing, 40, seed=5, until=date(2026, 11, 20))
-    (landing / orchestration.INDEX_SUBFOLDER).mkdir()
-    shutil.copy(PCI, landing / orchestration.INDEX_SUBFOLDER / PCI.name)
-    (landing / orchestration.INDEX_SUBFOLDER / "notes.txt").write_text("not an index publication\n")
+    (landing / ingest_batch.INDEX_SUBFOLDER).mkdir()
+    shutil.copy(PCI, landing / ingest_batch.INDEX_SUBFOLDER / PCI.name)
+    (landing / ingest_batch.INDEX_SUBFOLDER / "notes.txt").write_text("not an index publication\n")
     env = airflow_env.airflow_environment(url, airflow_home=home / "airflow")
     env.update({
         "PARWH_LANDING_DIR": str(landing), "PARWH_ARCHIVE_DIR": str(home / "archive"),
@@ -66,7 +68,7 @@ def test_portal_ingest_loads_each_export_once_and_leaves_the_index_files(ingeste
     assert sorted(row[1] for row in loads) == sorted(p.name for p in ingested["portal"])
     assert {row[0] for row in loads} <= {"portal_export", "procedure_catalogue"} and {row[2] for row in loads} == {
         "loaded"}
-    assert ingested["snapshots"]["portal_ingest:assets"] == [orchestration.PORTAL_ASSET_URI]
+    assert ingested["snapshots"]["portal_ingest:assets"] == [schedule.PORTAL_ASSET_URI]
 
 
 def test_index_publications_takes_the_index_folder(ingested):
@@ -74,7 +76,7 @@ def test_index_publications_takes_the_index_folder(ingested):
     assert [(kind, name, status) for kind, name, status in loads] == [
         ("index_publication", PCI.name, "loaded")]
     assert ingested["snapshots"]["index_publications:assets"] == [
-        orchestration.PORTAL_ASSET_URI, orchestration.INDEX_ASSET_URI]
+        schedule.PORTAL_ASSET_URI, schedule.INDEX_ASSET_URI]
 
 
 def test_every_file_is_filed_away_and_an_unknown_one_says_why(ingested):
@@ -87,6 +89,6 @@ def test_every_file_is_filed_away_and_an_unknown_one_says_why(ingested):
 
 
 def test_only_a_run_that_loaded_something_announces_it(ingested):
-    assert orchestration.anything_loaded([{"status": "duplicate"}, None]) is False
-    assert orchestration.anything_loaded([{"status": "loaded"}]) is True
-    assert ingested["snapshots"]["index_publications:assets"].count(orchestration.PORTAL_ASSET_URI) == 1
+    assert ingest_batch.anything_loaded([{"status": "duplicate"}, None]) is False
+    assert ingest_batch.anything_loaded([{"status": "loaded"}]) is True
+    assert ingested["snapshots"]["index_publications:assets"].count(schedule.PORTAL_ASSET_URI) == 1

@@ -1,6 +1,6 @@
 """Every run derives its window from its own date and is idempotent for it: re-running three days,
 the second time in reverse order, gives identical marts for each day (md5 of every marts table's
-ordered rows), whatever ran before. The days go through orchestration.rebuild_day, what the
+ordered rows), whatever ran before. The days go through rebuild_marts.rebuild_day, what the
 warehouse_backfill task runs for each day of its range; the last check runs the backfill DAG itself.
 """
 
@@ -13,8 +13,10 @@ from datetime import date
 import psycopg
 import pytest
 
-from ingest import airflow_env, marts_lease, migrate, orchestration, sample, warehouse
-from ingest.cli import ingest_files
+from ingest.pipeline import rebuild_marts
+from ingest.pipeline.ingest_batch import ingest_files
+from ingest.runtime import airflow_env, marts_lease, migrate, warehouse
+from ingest.synthetic import sample
 
 from .conftest import create_database, drop_database
 from .test_marts_lease import dead_cli_holder
@@ -47,8 +49,8 @@ def fingerprints(loaded_warehouse):
     """{day: [fingerprint after each run of that day]} over D1, D2, D3, then D3, D2, D1."""
     seen: dict[date, list[dict[str, str]]] = {day: [] for day in DAYS}
     for n, day in enumerate([*DAYS, *reversed(DAYS)]):
-        orchestration.rebuild_day(loaded_warehouse, day, run_id=f"rerun_{n}_{day}")
-        seen[day].append(orchestration.marts_fingerprint(loaded_warehouse))
+        rebuild_marts.rebuild_day(loaded_warehouse, day, run_id=f"rerun_{n}_{day}")
+        seen[day].append(rebuild_marts.marts_fingerprint(loaded_warehouse))
     return seen
 
 
@@ -86,7 +88,7 @@ def test_the_backfill_dag_leaves_the_marts_of_its_last_day(loaded_warehouse, fin
         [*airflow_env.airflow_command(), "dags", "test", "warehouse_backfill", "2026-11-21T00:00:00+00:00",
          "--conf", json.dumps(conf)], env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
-    assert orchestration.marts_fingerprint(loaded_warehouse) == fingerprints[DAYS[2]][0]
+    assert rebuild_marts.marts_fingerprint(loaded_warehouse) == fingerprints[DAYS[2]][0]
     with psycopg.connect(loaded_warehouse) as conn:
         assert marts_lease.current(conn).holder is None, "the backfill did not give the marts lease back"
     assert "marts lease taken: airflow:warehouse_backfill/" in proc.stdout + proc.stderr

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 
-from ingest import audit, failures
+from ingest.runtime import load_audit, task_failures
 from ingest.settings import paths
 
 
@@ -18,7 +18,7 @@ def context_for(exception: Exception) -> dict:
 
 
 def test_a_failure_is_described_in_one_line():
-    failure = failures.describe(context_for(ValueError("mart gate FAILED\nsecond line")))
+    failure = task_failures.describe(context_for(ValueError("mart gate FAILED\nsecond line")))
     assert failure == {
         "run_id": "scheduled__x", "dag_id": "warehouse_nightly", "task_id": "mart_gate", "try_number": 2,
         "exception_type": "ValueError", "message": "mart gate FAILED", "detail": "mart gate FAILED\nsecond line",
@@ -28,7 +28,7 @@ def test_a_failure_is_described_in_one_line():
 @pytest.mark.warehouse
 def test_a_failure_is_recorded_in_audit(fresh_database, monkeypatch):
     monkeypatch.setenv("WAREHOUSE_URL", fresh_database)
-    failures.on_retry(context_for(ConnectionError("server closed the connection")))
+    task_failures.on_retry(context_for(ConnectionError("server closed the connection")))
     with psycopg.connect(fresh_database) as conn:
         row = conn.execute("select dag_id, task_id, try_number, will_retry, exception_type, message"
                            " from audit.task_failures").fetchone()
@@ -37,19 +37,19 @@ def test_a_failure_is_recorded_in_audit(fresh_database, monkeypatch):
 
 def test_recording_survives_an_unreachable_warehouse(monkeypatch, caplog):
     monkeypatch.setenv("WAREHOUSE_URL", "postgresql://nobody@127.0.0.1:1/none")
-    failure = failures.record(context_for(RuntimeError("boom")))
+    failure = task_failures.record(context_for(RuntimeError("boom")))
     assert failure["exception_type"] == "RuntimeError"
     assert any("could not record the failure" in r.message for r in caplog.records)
 
 
 @pytest.mark.warehouse
 def test_two_ingests_never_interleave(fresh_database):
-    with audit.exclusive_ingest(fresh_database):
+    with load_audit.exclusive_ingest(fresh_database):
         with pytest.raises(TimeoutError) as err:
-            with audit.exclusive_ingest(fresh_database, wait_seconds=0.5):
+            with load_audit.exclusive_ingest(fresh_database, wait_seconds=0.5):
                 pass
         assert "ingest lock" in str(err.value)
-    with audit.exclusive_ingest(fresh_database, wait_seconds=0.5):
+    with load_audit.exclusive_ingest(fresh_database, wait_seconds=0.5):
         pass  # released: the next one gets it
 
 

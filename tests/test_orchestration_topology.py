@@ -25,7 +25,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingest import airflow_env, orchestration, sample, warehouse
+from ingest.pipeline import schedule
+from ingest.runtime import airflow_env, warehouse
+from ingest.synthetic import sample
 
 from .conftest import create_database, drop_database
 
@@ -60,7 +62,7 @@ def _postgres_answers(url: str) -> str | None:
 def last_nightly_slot(now: datetime) -> datetime:
     """The latest 02:00 in Vietnam at or before `now`: the run the scheduler makes when the DAG is
     unpaused (catchup off). Triggering exactly that one keeps the scheduler from adding a second."""
-    local = now.astimezone(orchestration.LOCAL_TZ)
+    local = now.astimezone(schedule.LOCAL_TZ)
     slot = local.replace(hour=2, minute=0, second=0, microsecond=0)
     return slot if slot <= local else slot - timedelta(days=1)
 
@@ -170,7 +172,7 @@ def nightly_on_celery(admin_url, dbt_manifest, tmp_path_factory):
         "PARWH_LOCAL_DIR": str(home / "local"), "PARWH_PII_KEY": "topology-test-key", "PARWH_TASK_RETRIES": "0",
     })
     with psycopg.connect(url) as conn:
-        from ingest import migrate
+        from ingest.runtime import migrate
 
         migrate.migrate(conn)
     files = sample.generate(home / "landing", DOSSIERS, seed=11)
@@ -203,7 +205,7 @@ def nightly_on_celery(admin_url, dbt_manifest, tmp_path_factory):
         instances = api.call("GET", path + "/taskInstances?limit=500")["task_instances"]
         runs = api.call("GET", "/api/v2/dags/warehouse_nightly/dagRuns")["dag_runs"]
         yield {"url": url, "state": state, "instances": instances, "files": files, "home": home, "runs": runs,
-               "as_of": orchestration.as_of_date(slot),
+               "as_of": schedule.as_of_date(slot),
                "seconds": time.monotonic() - started, "tails": topology.tails()}
     finally:
         topology.stop()

@@ -7,41 +7,40 @@ from __future__ import annotations
 import csv
 import string
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest import provinces
-from ingest.provinces import AmbiguousProvince, Province, ProvinceNotFound, resolve
+from ingest.reference import provinces
+from ingest.reference.provinces import AmbiguousProvince, Province, ProvinceNotFound, resolve
 from ingest.settings import paths
 from ingest.text import fold
 
 from . import province_workbooks as workbooks
 
 SEEDS = paths().dbt_project / "seeds"
-SHARED_CROSSWALK = Path("/work/shared/reference/province_crosswalk_2025.csv")
 
 
 def _crosswalk() -> list[dict[str, str]]:
-    with SHARED_CROSSWALK.open(encoding="utf-8", newline="") as handle:
+    with provinces.CROSSWALK_FILE.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
 
 
 # -- the lists -----------------------------------------------------------------------------------
 
 
-def test_committed_province_seed_is_generated_from_the_shared_crosswalk(tmp_path):
-    regenerated = provinces.write_province_seed(tmp_path / "provinces.csv", SHARED_CROSSWALK)
+def test_committed_province_seed_is_generated_from_the_crosswalk(tmp_path):
+    regenerated = provinces.write_province_seed(tmp_path / "provinces.csv", provinces.CROSSWALK_FILE)
     assert provinces.PROVINCES_FILE.read_bytes() == regenerated.read_bytes(), (
-        "ingest/reference/provinces.csv is stale: regenerate it with ingest.provinces.write_province_seed"
+        "dbt_project/seeds/provinces.csv is stale: regenerate it with ingest.reference.provinces.write_province_seed"
     )
 
 
-@pytest.mark.parametrize("file_name", ["provinces.csv", "province_aliases.csv", "province_crosswalk_2025.csv"])
-def test_dbt_seeds_equal_the_python_reference_files(file_name):
-    assert (SEEDS / file_name).read_bytes() == (provinces.REFERENCE_DIR / file_name).read_bytes()
+def test_python_reads_the_dbt_seeds_themselves():
+    # One copy of each reference file: the province lists Python resolves against are the seeds dbt loads.
+    for path in (provinces.PROVINCES_FILE, provinces.ALIASES_FILE, provinces.CROSSWALK_FILE):
+        assert path.parent == SEEDS and path.is_file()
 
 
 def test_the_lists_have_63_and_34_provinces_named_as_in_the_crosswalk():

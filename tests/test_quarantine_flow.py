@@ -18,8 +18,9 @@ import pytest
 
 from expectations import GateResult, run_mart_gate, run_raw_gate
 from expectations.suites import EVENTS_SUITE
-from ingest import dbt, dbt_audit, loader
-from ingest.loader import LoadResult
+from ingest.landing import loader
+from ingest.landing.loader import LoadResult
+from ingest.runtime import dbt_node_runs, dbt_runner
 
 from .test_ingest_unit import PROVINCIAL_HEADER, provincial_row
 
@@ -104,8 +105,8 @@ def test_bad_load_is_quarantined_and_absent_from_the_marts_while_the_good_load_i
     assert night.bad_gate.outcome == "fail"
 
     target = tmp_path / "dbt_target"
-    dbt.build(url, vars={"as_of_date": AS_OF}, target_path=target)
-    assert dbt_audit.record_run_results(url, RUN_ID, target_path=target) > 0
+    dbt_runner.build(url, vars={"as_of_date": AS_OF}, target_path=target)
+    assert dbt_node_runs.record_run_results(url, RUN_ID, target_path=target) > 0
     mart = run_mart_gate(url, RUN_ID, site_dir=site, gx_root=gx_root)
 
     with psycopg.connect(url) as conn:

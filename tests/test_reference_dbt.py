@@ -1,6 +1,6 @@
 """The reference marts built by dbt on a real warehouse database: dim_province and
 bridge_province_2025 against the Python lists, the SQL name folding and province lookup
-against ingest.text.fold / ingest.provinces, dim_procedure, dim_agency and the relationship
+against ingest.text.fold / ingest.reference.provinces, dim_procedure, dim_agency and the relationship
 tests from fct_dossiers.
 
 One build per module; runs on the embedded server or WAREHOUSE_URL's."""
@@ -19,7 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from psycopg.rows import dict_row
 
-from ingest import dbt, migrate, provinces, warehouse
+from ingest.reference import provinces
+from ingest.runtime import dbt_runner, migrate, warehouse
 from ingest.settings import paths
 from ingest.text import fold
 
@@ -125,7 +126,7 @@ def built(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         with psycopg.connect(url) as conn:
             migrate.migrate(conn)
             _write_raw_rows(conn)
-        result = dbt.build(url, vars={"as_of_date": AS_OF}, target_path=tmp_path_factory.mktemp("dbt_target"))
+        result = dbt_runner.build(url, vars={"as_of_date": AS_OF}, target_path=tmp_path_factory.mktemp("dbt_target"))
         yield url, result
     finally:
         drop_database(admin_url, name)
@@ -224,7 +225,7 @@ from input_values
 @pytest.fixture(scope="module")
 def sql_fold(built_url: str, tmp_path_factory: pytest.TempPathFactory):
     """A function folding a list of strings in the warehouse with the dbt macros."""
-    compiled = dbt.run_dbt(["compile", "--inline", _FOLD_QUERY], built_url,
+    compiled = dbt_runner.run_dbt(["compile", "--inline", _FOLD_QUERY], built_url,
                            target_path=tmp_path_factory.mktemp("dbt_compile")).result.results[0].node.compiled_code
     query = "with input_values as (select * from unnest(%s::text[]) with ordinality as v(value, ord)) " + (
         compiled.replace("%", "%%"))
@@ -271,7 +272,7 @@ def test_sql_and_python_fold_random_vietnamese_text_alike(sql_fold, values):
 
 def test_sql_lookup_resolves_workbook_names_like_python(built_url, tmp_path_factory):
     names = workbooks.all_names()
-    compiled = dbt.run_dbt(
+    compiled = dbt_runner.run_dbt(
         ["compile", "--inline",
          "select input_values.value, names.gso_code from input_values left join {{ ref('int_province_names') }}"
          " as names on names.name_key = {{ province_name_key('input_values.value') }}"

@@ -21,8 +21,10 @@ import psycopg
 import pytest
 
 from expectations import run_raw_gate
-from ingest import dbt_audit, loader, report_site, status
-from ingest.report_site import FORMULA_PREFIXES, escape_cell, site_link, write_rejections_csv
+from ingest.landing import loader
+from ingest.reporting import report_site, status
+from ingest.reporting.report_site import FORMULA_PREFIXES, escape_cell, site_link, write_rejections_csv
+from ingest.runtime import dbt_node_runs
 
 from .test_ingest_unit import provincial_row
 from .test_quarantine_flow import FORMULA_CODE, NO_SUPPLEMENT, RUN_ID, land_night, write_provincial_csv
@@ -236,7 +238,7 @@ def test_a_failing_dbt_test_says_where_its_failing_rows_are_kept():
         {"unique_id": "model.par_warehouse.fct_dossiers", "status": "success", "message": "SELECT 3",
          "relation_name": '"parwh"."marts"."fct_dossiers"', "adapter_response": {"rows_affected": 3}},
     ]}
-    failed, passed, model = dbt_audit.node_rows(results, "run-1")
+    failed, passed, model = dbt_node_runs.node_rows(results, "run-1")
     assert failed[8] == ('Got 2 results, configured to fail if != 0 (failing rows kept in '
                          '"parwh"."dbt_test__audit"."unique_fct_dossiers_dossier_id")')
     assert (failed[4], failed[7]) == ("fail", 2)
@@ -245,5 +247,5 @@ def test_a_failing_dbt_test_says_where_its_failing_rows_are_kept():
 
 
 def test_run_results_file_follows_the_target_path(tmp_path):
-    assert dbt_audit.run_results_file(target_path=tmp_path) == tmp_path / "run_results.json"
-    assert dbt_audit.run_results_file(project_dir=Path("/p")) == Path("/p/target/run_results.json")
+    assert dbt_node_runs.run_results_file(target_path=tmp_path) == tmp_path / "run_results.json"
+    assert dbt_node_runs.run_results_file(project_dir=Path("/p")) == Path("/p/target/run_results.json")

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest import calendar, sample
+from ingest.reference import working_days
+from ingest.synthetic import sample
 
 UNTIL = date(2026, 11, 20)
 REORGANISATION = date(2025, 7, 1)
@@ -185,14 +186,14 @@ def test_due_dates_follow_the_working_day_calendar(records):
         if r.received is None or r.due is None:
             continue
         procedure = sample.PROCEDURES_BY_CODE[r.procedure_code]
-        clock = calendar.start_of_clock(r.received, time(17, 0))
+        clock = working_days.start_of_clock(r.received, time(17, 0))
         rolled += clock != r.received.date()
         assert r.due.time() == time(17, 0)
         if procedure.limit_unit == "working_days":
-            assert r.due.date() == calendar.add_working_days(clock, procedure.limit_value), r.code
+            assert r.due.date() == working_days.add_working_days(clock, procedure.limit_value), r.code
         else:
             late_same_day = clock == r.received.date() and r.received.time() >= time(15, 0)
-            assert r.due.date() == calendar.add_working_days(clock, int(late_same_day)), r.code
+            assert r.due.date() == working_days.add_working_days(clock, int(late_same_day)), r.code
     assert rolled > 0, "no receipt after 17:00 or on a day off: the cutoff is not exercised"
 
 
@@ -244,9 +245,9 @@ def test_national_record_supplements_extend_the_due_date_by_the_pause(export_dir
             for s in json.loads(line)["DanhSachHoSoBoSung"]:
                 if not (s["NgayTiepNhanBoSung"] and s["NgayHenTraTruoc"]):
                     continue
-                pause = calendar.working_days_between(_json_time(s["NgayBoSung"]).date(),
+                pause = working_days.working_days_between(_json_time(s["NgayBoSung"]).date(),
                                                       _json_time(s["NgayTiepNhanBoSung"]).date())
-                expected = calendar.add_working_days(_json_time(s["NgayHenTraTruoc"]).date(), pause)
+                expected = working_days.add_working_days(_json_time(s["NgayHenTraTruoc"]).date(), pause)
                 assert _json_time(s["NgayHenTraMoi"]).date() == expected
                 checked += 1
     assert checked > 0
@@ -260,11 +261,11 @@ def test_outcomes_cover_early_on_time_late_and_open_dossiers(records):
             continue
         if r.status in (9, 10):
             assert r.finished is not None
-            paused = sum(calendar.working_days_between(q.date(), s.date())
+            paused = sum(working_days.working_days_between(q.date(), s.date())
                          for q, s in zip(r.requested, r.supplement_received, strict=False))
-            clock = calendar.start_of_clock(r.received, time(17, 0))
-            used = calendar.working_days_between(clock, r.finished.date()) - paused
-            statutory = calendar.working_days_between(clock, r.due.date())
+            clock = working_days.start_of_clock(r.received, time(17, 0))
+            used = working_days.working_days_between(clock, r.finished.date()) - paused
+            statutory = working_days.working_days_between(clock, r.due.date())
             if len(r.requested) > 1 or used > statutory:
                 outcomes.add("late")
             else:

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from PIL import Image
 
-from ingest import report_site, scorecard
+from ingest.reporting import report_site, scorecard
 
 pytestmark = pytest.mark.warehouse
 

@@ -20,7 +20,8 @@ from urllib.parse import unquote
 import pytest
 
 from expectations import run_raw_gate
-from ingest import loader, report_site
+from ingest.landing import loader
+from ingest.reporting import report_site
 
 from .test_ingest_unit import provincial_row
 from .test_quarantine_flow import NO_SUPPLEMENT, RUN_ID, land_night, write_provincial_csv

@@ -6,12 +6,12 @@ import csv
 import functools
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
-from ingest import provinces
-from ingest.provinces import Province, ProvinceLookupError
+from ingest.reference import provinces
+from ingest.reference.provinces import Province, ProvinceLookupError
+from ingest.settings import SEEDS_DIR
 
-REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+REFERENCE_DIR = SEEDS_DIR
 METHODOLOGIES_FILE = REFERENCE_DIR / "index_methodologies.csv"
 COMPONENTS_FILE = REFERENCE_DIR / "index_components.csv"
 INDEX_CODES = ("PAR_INDEX", "SIPAS", "PAPI", "PCI", "ICT_INDEX", "DVC766")
@@ -144,7 +144,7 @@ def methodology(index_code: str, edition_year: int) -> Methodology:
             return found
     raise ValueError(
         f"no methodology of {index_code} covers edition {edition_year}: add a row to "
-        f"{METHODOLOGIES_FILE} (and its copy dbt_project/seeds/index_methodologies.csv)"
+        f"{METHODOLOGIES_FILE}"
     )
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from ingest import audit
 from ingest.indices import checks, dvc766, papi, pci, periods, template
 from ingest.indices.model import Edition, LayoutNotFound, UnresolvedProvinces
+from ingest.runtime import load_audit
 
 SOURCE_KIND = "index_publication"
 Reader = Callable[..., list[Edition]]
@@ -119,7 +119,7 @@ def publish_file(
     path = Path(path)
     profile, read = _choose_reader(path, index_code)
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        load_id, duplicate_of = audit.start_load(
+        load_id, duplicate_of = load_audit.start_load(
             conn, source_kind=SOURCE_KIND, profile=profile, file_name=path.name, file_path=str(path),
             file_sha256=_sha256(path), file_bytes=path.stat().st_size, province_code=None, run_id=run_id,
         )
@@ -129,7 +129,7 @@ def publish_file(
         try:
             return _land(conn, load_id, path, profile, read, edition_year)
         finally:
-            audit.release(conn, load_id)
+            load_audit.release(conn, load_id)
 
 
 def _finish(conn: psycopg.Connection, load_id: int, status: str, error: str | None) -> None:

@@ -8,7 +8,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from ingest import warehouse
+from ingest.runtime import warehouse
 
 
 class ScratchServer:

@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingest import migrate, warehouse
 from ingest.cli import main
+from ingest.runtime import migrate, warehouse
 
 from ..conftest import create_database, drop_database
 from .bad_corpus import BadInput, manifest, materialise

@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingest import airflow_env, migrate
+from ingest.runtime import airflow_env, migrate
 
 from .helpers import loads_by_file, raw_counts, write_export
 from .scratch_server import ScratchServer
@@ -125,8 +125,8 @@ def test_warehouse_restart_during_the_nightly_dbt_build_is_retried_and_the_marts
         scratch_warehouse, dbt_manifest, tmp_path, reliability):
     """The nightly's cosmos task whose dbt statement the restart cuts fails, is retried, and the run
     ends with every dossier in the marts and the marts lease given back."""
-    from ingest import sample
-    from ingest.cli import ingest_files
+    from ingest.pipeline.ingest_batch import ingest_files
+    from ingest.synthetic import sample
 
     server, url = scratch_warehouse
     with reliability.fault("warehouse restarted during the nightly dbt build"):

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingest import audit
+from ingest.runtime import load_audit
 
 from .helpers import cli_env, loads_by_file, raw_counts, start_cli, write_export
 
@@ -84,7 +84,7 @@ def test_kill_9_during_copy_leaves_nothing_and_the_rerun_loads_once(fresh_databa
 def _start_together(url: str, runs: list[tuple[str, ...]], env: dict[str, str]) -> list:
     """Start the ingests while the test holds the warehouse ingest lock, and let go once all of them
     have listed their files and wait for it: they truly start at once."""
-    with audit.exclusive_ingest(url):
+    with load_audit.exclusive_ingest(url):
         procs = [start_cli(*args, env=env) for args in runs]
         deadline = time.monotonic() + 60
         with psycopg.connect(url, autocommit=True) as conn:

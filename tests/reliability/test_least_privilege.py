@@ -7,7 +7,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from ingest import loader, warehouse
+from ingest.landing import loader
+from ingest.runtime import warehouse
 
 from .helpers import write_export
 

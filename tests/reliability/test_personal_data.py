@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingest import loader
+from ingest.landing import loader
 
 from ..test_ingest_unit import PROVINCIAL_HEADER, provincial_row
 

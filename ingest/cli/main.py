@@ -1,0 +1,50 @@
+"""The `parwh` parser, assembled from the command groups, and the one place user errors become
+one line on stderr and an exit code instead of a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import psycopg
+
+from ingest.cli import loads, local, marts, warehouse
+from ingest.cli.common import EXIT_FAILED, EXIT_USAGE
+from ingest.landing.pii import MissingKeyError
+from ingest.landing.profiles import ProfileError
+from ingest.runtime.warehouse import WarehouseError
+from ingest.settings import LimitSettingError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parwh", description="PAR Warehouse command line")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for group in (warehouse, loads, marts, local):
+        group.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except (WarehouseError, MissingKeyError, ProfileError, FileNotFoundError, LimitSettingError) as exc:
+        print(f"parwh: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except psycopg.OperationalError as exc:
+        print(f"parwh: error: lost the warehouse connection: {exc}".rstrip(), file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:  # disk full, no permission on landing/, archive/, site/: nothing of the warehouse lost
+        print(f"parwh: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("parwh: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
