@@ -41,8 +41,11 @@ test: install system-deps
 airflow: install
 	$(BIN)/parwh airflow standalone
 
+# ruff for Python, import-linter for the rooms' import rules (pyproject.toml), sqlfluff for the dbt SQL.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests --processes 2
 
 bench: install
 	$(BIN)/python bench/run.py

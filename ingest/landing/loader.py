@@ -29,11 +29,11 @@ import psycopg
 from psycopg import sql
 
 from ingest.landing import archives, profiles, readers
-from ingest.runtime import load_audit
 from ingest.landing.errors import FileRejected, RowRejection
 from ingest.landing.pii import Hasher, load_key
 from ingest.landing.readers import FIELD_SHIFT, RAW_LINE, WHERE, row_as_record
 from ingest.landing.records import EVENT_COLUMNS, TARGET_COLUMNS, MappedRecord, PrecomputedHasher, RecordMapper
+from ingest.runtime import load_audit
 from ingest.text import fold
 
 log = logging.getLogger(__name__)

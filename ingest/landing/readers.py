@@ -10,22 +10,16 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest.landing import profiles, spreadsheets
 from ingest.landing.errors import FileRejected
 from ingest.landing.formats import (
-    ARCHIVE_SUFFIXES,
-    CSV_SUFFIXES,
     FIELD_SHIFT,
-    JSON_SUFFIXES,
     RAW_LINE,
     SHAPE_ERROR,
-    SPREADSHEET_SUFFIXES,
     WHERE,
     OpenedFile,
     file_format,

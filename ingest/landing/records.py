@@ -27,8 +27,8 @@ from ingest.landing.errors import RowRejection
 from ingest.landing.pii import Hasher
 from ingest.landing.profiles import Profile
 from ingest.landing.readers import SHAPE_ERROR
-from ingest.text import fold
 from ingest.landing.timestamps import EARLIEST_PLAUSIBLE_YEAR, TimestampParser, parse_timestamp
+from ingest.text import fold
 
 __all__ = [
     "CATALOGUE_COLUMNS", "EARLIEST_PLAUSIBLE_YEAR", "EVENT_COLUMNS", "PORTAL_COLUMNS", "TARGET_COLUMNS",

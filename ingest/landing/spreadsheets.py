@@ -38,8 +38,8 @@ from typing import Any
 
 from ingest.landing import archives
 from ingest.landing.errors import FileRejected
-from ingest.landing.profiles import HeaderSignature
 from ingest.landing.formats import WHERE, OpenedFile, file_position
+from ingest.landing.profiles import HeaderSignature
 from ingest.text import fold
 
 HEADER_SEARCH_ROWS = 30

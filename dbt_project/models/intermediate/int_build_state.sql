@@ -12,7 +12,7 @@ select
 {%- if previous_facts is not none %}
     {%- if previous_view is not none %}
     -- the same date on every row: one row is enough
-    (select as_of_date from {{ previous_view }} limit 1)::date as previous_as_of_date,
+    (select as_of_date from {{ previous_view }} limit 1)::date as previous_as_of_date,  -- noqa: AM09
     {%- else %}
     null::date as previous_as_of_date,
     {%- endif %}

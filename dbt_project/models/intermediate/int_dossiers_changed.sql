@@ -42,7 +42,7 @@ window_loads as (
     select load_id
     from {{ source('audit', 'loads') }}
     where started_at >= coalesce(
-        (select previous_loaded_at from state) - make_interval(days => {{ var('incremental_lookback_days') }}),
+        (select state.previous_loaded_at from state) - make_interval(days => {{ var('incremental_lookback_days') }}),
         '-infinity'::timestamptz
     )
 
@@ -60,7 +60,7 @@ delivered as (
     from {{ source('raw', 'portal_dossiers') }} as dossier_row
     -- = any(array): an index scan of the few window loads (primary key), not a hash join
     -- over every delivery ever loaded
-    where dossier_row._load_id = any(array(select load_id from window_loads))
+    where dossier_row._load_id = any(array(select window_loads.load_id from window_loads))
       and {{ text_or_null('dossier_row.dossier_code') }} is not null
 
 ),
@@ -69,7 +69,7 @@ window_catalogue as (
 
     select {{ text_or_null('catalogue_row.procedure_code') }} as procedure_code
     from {{ source('raw', 'procedure_catalogue') }} as catalogue_row
-    where catalogue_row._load_id in (select load_id from window_loads)
+    where catalogue_row._load_id in (select window_loads.load_id from window_loads)
 
 ),
 
@@ -78,7 +78,7 @@ recatalogued as (
     select previous_facts.dossier_id
     from {{ previous_facts }} as previous_facts
     where exists (select 1 from window_catalogue)
-      and previous_facts.procedure_code in (select procedure_code from window_catalogue)
+      and previous_facts.procedure_code in (select window_catalogue.procedure_code from window_catalogue)
 
 ),
 
@@ -96,7 +96,7 @@ hidden as (
 
     select previous_facts.dossier_id
     from {{ previous_facts }} as previous_facts
-    where previous_facts.load_id = any(array(select load_id from invisible_loads))
+    where previous_facts.load_id = any(array(select invisible_loads.load_id from invisible_loads))
 
 ),
 
@@ -153,7 +153,8 @@ left join lateral (
         facts.agency_code, facts.procedure_code, facts.loaded_at
     from {{ previous_facts }} as facts
     where facts.dossier_id = changed.dossier_id
-    limit 1
+    -- dossier_id is the key: at most one row, so no order is needed
+    limit 1  -- noqa: AM09
 ) as previous_facts on true
 
 {%- endif %}

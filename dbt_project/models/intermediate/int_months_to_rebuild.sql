@@ -37,7 +37,9 @@ changed_facts as (
 
     select *
     from all_facts
-    where dossier_id in (select dossier_id from changed where change_reason = 'delivery')
+    where all_facts.dossier_id in (
+        select changed.dossier_id from changed where changed.change_reason = 'delivery'
+    )
 
 ),
 
@@ -46,7 +48,7 @@ spans as (
     -- every month after a full rebuild
     select min(span_start_month) as span_start_month, max(span_end_month) as span_end_month
     from all_facts
-    where (select is_full_rebuild from state)
+    where (select state.is_full_rebuild from state)
 
     union all
 
@@ -65,8 +67,8 @@ spans as (
 
     -- between the two as-of dates
     select
-        date_trunc('month', least(previous_as_of_date, as_of_date))::date,
-        date_trunc('month', greatest(previous_as_of_date, as_of_date))::date
+        date_trunc('month', least(previous_as_of_date, as_of_date))::date as span_start_month,
+        date_trunc('month', greatest(previous_as_of_date, as_of_date))::date as span_end_month
     from state
     where previous_as_of_date is distinct from as_of_date
       and previous_as_of_date is not null

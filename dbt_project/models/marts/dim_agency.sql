@@ -63,7 +63,7 @@ leveled as (
                         select 1
                         from city_names
                         where city_names.name_key = replace(
-                            regexp_replace(name_words, '^(ubnd|uy ban nhan dan) (thanh pho|tp) ', ''), ' ', ''
+                            regexp_replace(named.name_words, '^(ubnd|uy ban nhan dan) (thanh pho|tp) ', ''), ' ', ''
                         )
                     ) then 'province'
                     else 'district'

@@ -52,13 +52,23 @@ units as (
 
     union all
 
-    select 'province', '2025', gso_code_2025, null::text, dossier_months.*
+    select
+        'province' as unit_type,
+        '2025' as unit_list_version,
+        gso_code_2025 as unit_gso_code,
+        null::text as unit_agency_code,
+        dossier_months.*
     from dossier_months
     where gso_code_2025 is not null
 
     union all
 
-    select 'agency', null::text, null::text, agency_code, dossier_months.*
+    select
+        'agency' as unit_type,
+        null::text as unit_list_version,
+        null::text as unit_gso_code,
+        agency_code as unit_agency_code,
+        dossier_months.*
     from dossier_months
     where agency_code is not null
 
