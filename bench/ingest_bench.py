@@ -71,7 +71,7 @@ def bare_copy(url: str, path: Path) -> float:
 
 
 def keyed_copy(url: str, path: Path) -> float:
-    """(e): COPY into 27 text columns plus the raw table's keys and its dossier-code index (ingest/ddl)."""
+    """(e): COPY into 27 text columns plus the raw table's keys and its dossier-code index (ingest/runtime/ddl)."""
     columns = [f"c{i}" for i in range(len(CSV_HEADER))]
     code = f"c{CSV_HEADER.index('Mã hồ sơ')}"
     with psycopg.connect(url) as conn:

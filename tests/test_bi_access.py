@@ -13,7 +13,7 @@ import pytest
 from ingest.cli import main
 from ingest.runtime import migrate, warehouse
 
-# Columns that hold personal data, even hashed (ingest/pii.py; raw DDL and profiles).
+# Columns that hold personal data, even hashed (ingest/landing/pii.py; raw DDL and profiles).
 PERSONAL_DATA_COLUMNS = {"applicant_name_hash", "applicant_id_hash", "handler_hash"}
 
 

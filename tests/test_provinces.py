@@ -1,4 +1,4 @@
-"""The province lists and the province name resolver (ingest/provinces.py): the seed generated
+"""The province lists and the province name resolver (ingest/reference/provinces.py): the seed generated
 from the GSO crosswalk, the published variants, the list chosen by date, never guessing, and
 every province name in the real PCI and PAPI workbooks."""
 

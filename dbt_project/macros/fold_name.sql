@@ -1,6 +1,6 @@
 {#
     Name folding in SQL, the twin of the Python functions ingest.text.fold,
-    ingest.provinces.spaced_fold and ingest.provinces.name_key (tests/test_reference_dbt.py
+    ingest.reference.provinces.spaced_fold and ingest.reference.provinces.name_key (tests/test_reference_dbt.py
     checks that they agree on every name in the real workbooks and on random Vietnamese text).
 
     PostgreSQL has no unaccent unless the extension is installed, so the Vietnamese letters
@@ -38,13 +38,13 @@
     regexp_replace({{ fold_letters(expression) }}, '[^0-9a-z]+', '', 'g')
 {%- endmacro %}
 
-{# ingest.provinces.spaced_fold: as fold_name, but each run of other characters becomes one
+{# ingest.reference.provinces.spaced_fold: as fold_name, but each run of other characters becomes one
    space, trimmed ("Tp. Hồ Chí Minh" -> "tp ho chi minh"); lets rules look at whole words. #}
 {% macro fold_name_words(expression) -%}
     trim(regexp_replace({{ fold_letters(expression) }}, '[^0-9a-z]+', ' ', 'g'))
 {%- endmacro %}
 
-{# ingest.provinces.name_key: the folded name without leading unit prefixes (tỉnh, thành phố,
+{# ingest.reference.provinces.name_key: the folded name without leading unit prefixes (tỉnh, thành phố,
    TP., TT., T.): "TP. Hồ Chí Minh" -> "hochiminh", "TT- Huế" -> "hue". #}
 {% macro province_name_key(expression) -%}
     replace(regexp_replace({{ fold_name_words(expression) }} || ' ', '^((tinh|thanh pho|tp|tt|t) )+', ''), ' ', '')

@@ -5,7 +5,7 @@
     portal_dossiers(): one row per dossier, the latest visible delivery of each dossier code,
     cast to types (model stg_portal__dossiers). With `dossier_ids_sql` (a SELECT of dossier ids)
     only those dossiers: each one's deliveries are looked up on the index of
-    nullif(trim(dossier_code), '') (ingest/ddl/007) and the latest visible one kept, instead of
+    nullif(trim(dossier_code), '') (ingest/runtime/ddl/007) and the latest visible one kept, instead of
     ranking every delivery ever loaded (PostgreSQL does not push a semi-join below a window).
     Both pick the same row: latest load start, then load id, then row number.
 

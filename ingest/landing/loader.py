@@ -30,8 +30,9 @@ from psycopg import sql
 
 from ingest.landing import archives, profiles, readers
 from ingest.landing.errors import FileRejected, RowRejection
+from ingest.landing.formats import ARCHIVE_SUFFIXES, FIELD_SHIFT, RAW_LINE, WHERE, OpenedFile
 from ingest.landing.pii import Hasher, load_key
-from ingest.landing.readers import FIELD_SHIFT, RAW_LINE, WHERE, row_as_record
+from ingest.landing.readers import row_as_record
 from ingest.landing.records import EVENT_COLUMNS, TARGET_COLUMNS, MappedRecord, PrecomputedHasher, RecordMapper
 from ingest.runtime import load_audit
 from ingest.text import fold
@@ -86,7 +87,7 @@ def storable(text: str) -> str:
     return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
-def _choose_profile(opened: readers.OpenedFile, name: str | None) -> profiles.Profile:
+def _choose_profile(opened: OpenedFile, name: str | None) -> profiles.Profile:
     if name:
         profile = profiles.get_profile(name)
         if profile.format != opened.format:
@@ -270,7 +271,7 @@ class _Sink:
         self.rejections.close()
 
 
-def _stream(opened: readers.OpenedFile, mapper: RecordMapper, redact: _Redactor, sink: _Sink,
+def _stream(opened: OpenedFile, mapper: RecordMapper, redact: _Redactor, sink: _Sink,
             progress: ProgressCallback | None) -> _Tally:
     tally = _Tally()
     load_id = sink.load_id
@@ -381,7 +382,7 @@ def land_path(
     """
     path = Path(path)
     common = {"profile_name": profile_name, "province": province, "run_id": run_id, "dry_run": dry_run}
-    if path.suffix.lower() not in readers.ARCHIVE_SUFFIXES:
+    if path.suffix.lower() not in ARCHIVE_SUFFIXES:
         return [land_file(warehouse_url, path, progress=progress(path.name) if progress else None, **common)]
     results = []
     for member in archives.members(path, archives.ZipLimits.from_env()):

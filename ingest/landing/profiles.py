@@ -1,4 +1,4 @@
-"""Declarative source profiles (ingest/profiles/*.yaml) and detection from a header signature.
+"""Declarative source profiles (ingest/landing/profiles/*.yaml) and detection from a header signature.
 
 A new vendor layout is a new YAML file: header aliases per canonical column, timestamp formats,
 value maps, required and personal-data columns, nested lists and event columns.
@@ -191,5 +191,5 @@ def detect(file_format: str, headers: list[str], candidates: list[Profile] | Non
     raise ProfileError(
         f"no {file_format} profile fits the header [{shown}]. Candidates: "
         + ("; ".join(lines) if lines else "none")
-        + ". Pass --profile NAME or add a profile YAML under ingest/profiles/."
+        + ". Pass --profile NAME or add a profile YAML under ingest/landing/profiles/."
     )

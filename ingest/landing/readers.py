@@ -34,6 +34,7 @@ SNIFF_BYTES = 64 * 1024
 
 __all__ = ["FileRejected", "OpenedFile", "open_file", "file_format", "SHAPE_ERROR", "RAW_LINE", "WHERE"]
 
+
 def open_file(path: Path, signature: HeaderSignature | None = None) -> OpenedFile:
     """Open a delivered file. signature (spreadsheets only) says what a header row looks like;
     by default every spreadsheet profile's. The file must fit InputLimits (PARWH_MAX_*)."""

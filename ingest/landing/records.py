@@ -24,9 +24,9 @@ from operator import itemgetter
 from typing import Any
 
 from ingest.landing.errors import RowRejection
+from ingest.landing.formats import SHAPE_ERROR
 from ingest.landing.pii import Hasher
 from ingest.landing.profiles import Profile
-from ingest.landing.readers import SHAPE_ERROR
 from ingest.landing.timestamps import EARLIEST_PLAUSIBLE_YEAR, TimestampParser, parse_timestamp
 from ingest.text import fold
 

@@ -3,7 +3,7 @@
 A working day is Monday–Friday that is not a public holiday, plus the Saturdays the government
 declares make-up working days. Holidays (including substituted days off such as 2024-04-29)
 come from the `holidays` package, country VN; make-up Saturdays come from
-`ingest/reference/vn_makeup_working_days.csv`. dbt's `marts.dim_date` implements the same rule
+the dbt seed `vn_makeup_working_days.csv`. dbt's `marts.dim_date` implements the same rule
 in SQL from the seed written by `write_holiday_seed` and the same make-up file, so keep the two
 in step: change the rule here and there together.
 
@@ -58,7 +58,7 @@ def _check_range(d: date, what: str = "date") -> date:
     if not FIRST_DAY <= d <= LAST_DAY:
         raise ValueError(
             f"{what} {d.isoformat()} is outside the working-day calendar's range "
-            f"{FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()} (ingest/calendar.py FIRST_DAY/LAST_DAY)"
+            f"{FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()} (ingest/reference/working_days.py FIRST_DAY/LAST_DAY)"
         )
     return d
 

@@ -28,7 +28,6 @@ from ingest.settings import paths
 
 log = logging.getLogger(__name__)
 MERGER_DAY = date(2025, 7, 1)
-VIETNAM_MONTH = "date_trunc('month', finished_at at time zone 'Asia/Ho_Chi_Minh')"
 PROCEDURES_SHOWN = 20
 DPI = 100
 # 766 groups as the national dashboard shows them (DOMAIN.md §2): component, label, maximum.
@@ -72,23 +71,18 @@ def _relations(conn: psycopg.Connection) -> dict[str, set[str]]:
 
 
 def on_time_by_month(conn: psycopg.Connection, list_version: str) -> dict[str, list[tuple[date, float, int]]]:
-    """Province name -> [(month, on-time rate %, finished dossiers)] on one province list.
+    """Province name -> [(month, on-time rate %, finished dossiers)] on one province list, read
+    from marts.fct_on_time_rate (the metric's one definition).
 
     On the 2025 list every dossier counts in its territory's new province (continuous series);
     on the 2004 list only dossiers received before the merger count, in their old province.
     """
-    key = sql.Identifier("province_key_2025" if list_version == "2025" else "province_key")
-    only_old = sql.SQL("and list_version = '2004'" if list_version == "2004" else "")
-    rows = conn.execute(sql.SQL(
-        "select provinces.province_name, monthly.month::date, monthly.on_time, monthly.finished"
-        " from (select {key} as province_key, " + VIETNAM_MONTH + " as month, count(*) as finished,"
-        "  count(*) filter (where outcome in ('early', 'on_time')) as on_time"
-        "  from marts.fct_dossiers where outcome in ('early', 'on_time', 'late') {only_old} group by 1, 2) as monthly"
-        " inner join marts.dim_province as provinces on provinces.province_key = monthly.province_key"
-        " order by provinces.gso_code, monthly.month").format(key=key, only_old=only_old)).fetchall()
+    rows = conn.execute(
+        "select province_name, finished_month, on_time_rate_percent, finished_dossiers from marts.fct_on_time_rate"
+        " where list_version = %s order by gso_code, finished_month", (list_version,)).fetchall()
     series: dict[str, list[tuple[date, float, int]]] = defaultdict(list)
-    for name, month, on_time, finished in rows:
-        series[name].append((month, 100.0 * on_time / finished, finished))
+    for name, month, rate, finished in rows:
+        series[name].append((month, float(rate), finished))
     return dict(series)
 
 
@@ -332,7 +326,7 @@ def build_charts(conn: psycopg.Connection, folder: Path) -> list[Chart]:
     """Draw every chart into folder from the marts; returns them in page order."""
     folder.mkdir(parents=True, exist_ok=True)
     marts = _relations(conn)
-    has_dossiers = {"fct_dossiers", "dim_province"} <= marts.keys()
+    has_dossiers = {"fct_dossiers", "fct_on_time_rate", "dim_province"} <= marts.keys()
     has_scores = {"fct_index_scores", "dim_province"} <= marts.keys()
     not_built = "the marts are not built yet (run `parwh build`)."
     charts = []

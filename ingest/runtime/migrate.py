@@ -1,4 +1,4 @@
-"""Versioned, idempotent DDL: applies ingest/ddl/NNN_*.sql once each, in order."""
+"""Versioned, idempotent DDL: applies ingest/runtime/ddl/NNN_*.sql once each, in order."""
 
 from __future__ import annotations
 

@@ -76,7 +76,7 @@ def with_credentials(url: str, user: str, password: str | None) -> str:
     return urlunsplit((parts.scheme, f"{auth}@{host}", parts.path, parts.query, ""))
 
 
-# Roles of the warehouse contract (ingest/ddl/002_roles.sql), as `parwh warehouse url --role` offers them.
+# Roles of the warehouse contract (ingest/runtime/ddl/002_roles.sql), as `parwh warehouse url --role` offers them.
 CONTRACT_ROLES = ("etl", "bi_reader", "auditor")
 
 

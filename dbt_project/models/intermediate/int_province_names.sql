@@ -1,6 +1,6 @@
--- Every spelling the province name resolver knows, keyed like ingest.provinces.name_key:
+-- Every spelling the province name resolver knows, keyed like ingest.reference.provinces.name_key:
 -- official names, names without the unit prefix and the published variants of the alias
--- seed. The SQL twin of ingest.provinces.name_keys(); a key names one province per list.
+-- seed. The SQL twin of ingest.reference.provinces.name_keys(); a key names one province per list.
 with
 
 provinces as (
