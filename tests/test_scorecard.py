@@ -37,6 +37,9 @@ def test_empty_marts_say_what_would_fill_each_chart(fresh_database, tmp_path):
         conn.execute("create table marts.fct_dossiers (province_key text, province_key_2025 text, list_version text,"
                      " finished_at timestamptz, outcome text, is_finished boolean, procedure_code text,"
                      " working_days_used integer)")
+        conn.execute("create table marts.fct_on_time_rate (province_key text, gso_code text, list_version text,"
+                     " province_name text, finished_month date, finished_dossiers bigint,"
+                     " finished_early_or_on_time bigint, on_time_rate_percent numeric)")
         conn.execute("create table marts.fct_index_scores (index_code text, component text, edition_year integer,"
                      " period text, province_key text, list_version text, value numeric, rank_published integer,"
                      " rank_recomputed integer, is_derived boolean)")
