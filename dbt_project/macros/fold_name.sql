@@ -1,6 +1,6 @@
 {#
     Name folding in SQL, the twin of the Python functions ingest.text.fold,
-    ingest.reference.provinces.spaced_fold and ingest.reference.provinces.name_key (tests/test_reference_dbt.py
+    ingest.reference.provinces.spaced_fold and ingest.reference.provinces.name_key (tests/warehouse/test_reference_dbt.py
     checks that they agree on every name in the real workbooks and on random Vietnamese text).
 
     PostgreSQL has no unaccent unless the extension is installed, so the Vietnamese letters

@@ -11,7 +11,7 @@ and date-order rules, duplicate key, events.
 `map(record)` takes a dict (JSON, spreadsheets, tests) and is the reference.
 `compile_rows(headers)` returns the loader's fast path for CSV rows (lists in header order):
 fused per-column conversions for rows the reference would load, and the reference itself for
-any row that might be rejected, so both give the same answer (tests/test_ingest_fastpath.py).
+any row that might be rejected, so both give the same answer (tests/unit/landing/test_ingest_fastpath.py).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class PrecomputedHasher(Hasher):
     """ingest.landing.pii.Hasher with the HMAC key schedule done once: the same digests, half the work.
 
     HMAC-SHA256(key, m) = SHA256((key ^ opad) || SHA256((key ^ ipad) || m)); the two padded-key
-    blocks are hashed once and copied per value. tests/test_ingest_unit.py checks it against Hasher.
+    blocks are hashed once and copied per value. tests/unit/landing/test_ingest_unit.py checks it against Hasher.
     """
 
     def __init__(self, key: bytes):

@@ -11,7 +11,7 @@ Names are compared by `name_key`: case, diacritics, spacing, punctuation and lea
 prefixes ("Tỉnh", "Thành phố", "TP.", "TT.", "T.") do not matter. dbt computes the same key
 with the macro `province_name_key` (dbt_project/macros/fold_name.sql) and builds the same
 lookup as `intermediate.int_province_names`: change the rule in both places together
-(tests/test_reference_dbt.py checks that they agree).
+(tests/warehouse/test_reference_dbt.py checks that they agree).
 
 An unknown name, or one that fits more than one province, raises with the nearest
 candidates; the resolver never guesses.

@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..test_ingest_unit import PROVINCIAL_HEADER, provincial_row, to_cp1258
+from tests.unit.landing.test_ingest_unit import PROVINCIAL_HEADER, provincial_row, to_cp1258
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "bad"
 MANIFEST = CORPUS / "EXPECTED.csv"
@@ -107,7 +107,7 @@ def _spreadsheet_dates() -> bytes:
     """A provincial report whose date cells say 1900 (a date cell, and serial 1) and 2999."""
     from datetime import datetime
 
-    from ..test_formats_xlsx import data_row, write_report
+    from tests.warehouse.test_formats_xlsx import data_row, write_report
 
     rows = [data_row(1, "XD-1"), data_row(2, "XD-2", c7=datetime(1900, 1, 1, 8, 0)), data_row(3, "XD-3", c8=1.0),
             data_row(4, "XD-4", c7=datetime(2999, 12, 31, 8, 0))]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg
 
-from ..test_ingest_unit import PROVINCIAL_HEADER, provincial_row
+from tests.unit.landing.test_ingest_unit import PROVINCIAL_HEADER, provincial_row
 
 
 def write_export(path: Path, rows: int, prefix: str) -> Path:

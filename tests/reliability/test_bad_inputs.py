@@ -14,8 +14,8 @@ import pytest
 
 from ingest.cli import main
 from ingest.runtime import migrate, warehouse
+from tests.conftest import create_database, drop_database
 
-from ..conftest import create_database, drop_database
 from .bad_corpus import BadInput, manifest, materialise
 
 pytestmark = pytest.mark.warehouse

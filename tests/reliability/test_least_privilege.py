@@ -1,6 +1,6 @@
 """The loader needs no more than the `etl` role: a real ingest logged in as etl works, and etl cannot
 drop what it writes into, create roles or read past its schemas' grants. (What bi_reader and auditor
-may read is tests/test_bi_access.py.)"""
+may read is tests/warehouse/test_bi_access.py.)"""
 
 from __future__ import annotations
 

@@ -13,8 +13,7 @@ import psycopg
 import pytest
 
 from ingest.landing import loader
-
-from ..test_ingest_unit import PROVINCIAL_HEADER, provincial_row
+from tests.unit.landing.test_ingest_unit import PROVINCIAL_HEADER, provincial_row
 
 pytestmark = pytest.mark.warehouse
 

@@ -1,0 +1,1 @@
+"""Helpers the test suites share: fixture paths, workbook writers, the outcome oracle."""
