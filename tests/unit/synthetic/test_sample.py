@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from ingest.reference import working_days
-from ingest.synthetic import sample
+from ingest.synthetic import sample, vocabulary
 
 UNTIL = date(2026, 11, 20)
 REORGANISATION = date(2025, 7, 1)
 OLD_CODES = {"01", "79", "74", "77", "15", "10"}
 NEW_CODES = {"01", "79", "15"}
-LABEL_TO_STATUS = {label: code for code, labels in sample.STATUS_LABELS.items() for label in labels}
+LABEL_TO_STATUS = {label: code for code, labels in vocabulary.STATUS_LABELS.items() for label in labels}
 
 
 @dataclass
@@ -170,10 +170,10 @@ def test_receipts_fall_between_2024_01_02_and_until(records):
     for r in records:
         if r.status == 1:
             assert r.received is None and r.submitted is not None
-            assert sample.RECEIPTS_FROM <= r.submitted.date() <= UNTIL
+            assert vocabulary.RECEIPTS_FROM <= r.submitted.date() <= UNTIL
             continue
         assert r.received is not None, r.code
-        assert sample.RECEIPTS_FROM <= r.received.date() <= UNTIL
+        assert vocabulary.RECEIPTS_FROM <= r.received.date() <= UNTIL
         assert r.submitted is not None and r.submitted <= r.received
         for moment in (r.finished, r.returned, r.refused, *r.requested, *r.supplement_received):
             if moment is not None:
@@ -185,7 +185,7 @@ def test_due_dates_follow_the_working_day_calendar(records):
     for r in records:
         if r.received is None or r.due is None:
             continue
-        procedure = sample.PROCEDURES_BY_CODE[r.procedure_code]
+        procedure = vocabulary.PROCEDURES_BY_CODE[r.procedure_code]
         clock = working_days.start_of_clock(r.received, time(17, 0))
         rolled += clock != r.received.date()
         assert r.due.time() == time(17, 0)
