@@ -10,10 +10,7 @@ every cell escaped against spreadsheet formula injection.
 
 from __future__ import annotations
 
-import csv
 import html
-import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -23,83 +20,26 @@ from psycopg import sql
 
 from ingest.reporting import scorecard
 from ingest.reporting.atomic_files import replacing
+from ingest.reporting.rejections_csv import rejections_csv_of_load
+from ingest.reporting.run_history import (
+    FAILURES_SHOWN,
+    Run,
+    failed_checks,
+    failed_dbt_nodes,
+    files_not_loaded,
+    gate_errors,
+    gate_runs,
+    recent_runs,
+)
 from ingest.reporting.style import CSS, VIETNAM
 from ingest.settings import paths
 
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-RUNS_SHOWN = 30             # runs in the history and in "loads by run"
 LOADS_PER_RUN_SHOWN = 200
-FAILURES_SHOWN = 200
 # The marts named by the warehouse contract (ARCHITECTURE.md), in the order auditors read them.
 CONTRACT_MARTS = (
     "fct_dossiers", "fct_procedure_cycle_times", "fct_service_index", "fct_index_scores",
     "dim_date", "dim_province", "bridge_province_2025", "dim_procedure", "dim_agency", "dim_index",
 )
-DBT_FAILED = ("error", "fail", "runtime error")
-
-# ---- CSV of rejected rows ---------------------------------------------------------------------
-def escape_cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will show as text, never run as a formula.
-
-    A cell starting with =, +, -, @, tab or carriage return gets a leading apostrophe, which
-    Excel, LibreOffice and Google Sheets display as text (OWASP's CSV-injection advice).
-    """
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-def _record_value(value: object) -> str:
-    if value is None or isinstance(value, str):
-        return "" if value is None else value
-    return json.dumps(value, ensure_ascii=False)
-
-
-def write_rejections_csv(conn: psycopg.Connection, load_id: int, folder: Path) -> Path | None:
-    """load_<id>_rejected_rows.csv: one line per rejected row, the reason, then the original fields.
-
-    The original record (personal data already hashed at landing) is spread into one column per
-    field, so an auditor can filter it in a spreadsheet; every cell, headers included, is escaped.
-    Rows are streamed from a server-side cursor, so a load with a million rejections stays cheap.
-    """
-    keys = [
-        key for (key,) in conn.execute(
-            "select distinct jsonb_object_keys(record) from audit.rejected_rows"
-            " where load_id = %s and jsonb_typeof(record) = 'object' order by 1",
-            (load_id,),
-        )
-    ]
-    keys.sort(key=lambda key: key == "line")  # the raw line of a malformed record goes last
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"load_{load_id}_rejected_rows.csv"
-    written = 0
-    with replacing(target) as partial, partial.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([escape_cell(h) for h in ("load_id", "row_number", "reason_code", "reason", *keys)])
-        with conn.cursor(name=f"rejections_{load_id}") as cursor:
-            cursor.itersize = 10_000
-            cursor.execute(
-                "select row_number, reason_code, reason, record from audit.rejected_rows where load_id = %s"
-                " order by row_number",
-                (load_id,),
-            )
-            for row_number, reason_code, reason, record in cursor:
-                fields = record if isinstance(record, dict) else {}
-                writer.writerow([escape_cell(v) for v in (
-                    load_id, row_number, reason_code, reason, *(_record_value(fields.get(k)) for k in keys))])
-                written += 1
-    if not written:
-        target.unlink(missing_ok=True)   # only the header: no file for a load without rejections
-        return None
-    return target
-
-
-def _rejections_csv(conn: psycopg.Connection, load_id: int, finished_at: datetime | None, site: Path) -> Path | None:
-    """The load's CSV, written once: a finished load's rejected rows never change."""
-    target = site / "rejections" / f"load_{load_id}_rejected_rows.csv"
-    if target.exists() and finished_at is not None and target.stat().st_mtime >= finished_at.timestamp():
-        return target
-    return write_rejections_csv(conn, load_id, site / "rejections")
 
 
 # ---- HTML helpers -----------------------------------------------------------------------------
@@ -160,151 +100,6 @@ def site_link(path_text: str | None, site: Path) -> str | None:
 
 def _suite_label(suite_name: str) -> str:
     return suite_name.removeprefix("raw_").removeprefix("marts_")
-
-
-# ---- what the database says -------------------------------------------------------------------
-@dataclass
-class Run:
-    run_id: str
-    started: datetime
-    files: dict[str, int]
-    rows: tuple[int, int, int]
-    raw_gates: int
-    mart_outcome: str | None
-    mart_docs: str | None
-    dbt: tuple[int, int, int]        # ok, failed, warned
-    critical: int
-    warnings: int
-
-    @property
-    def has_failures(self) -> bool:
-        bad_files = sum(self.files.get(s, 0) for s in ("quarantined", "rejected", "failed"))
-        return bool(bad_files or self.critical or self.dbt[1] or self.mart_outcome in ("fail", "error"))
-
-
-def recent_runs(conn: psycopg.Connection, limit: int = RUNS_SHOWN) -> list[Run]:
-    """The newest runs first: every run id seen in loads, gate runs or dbt node runs."""
-    ids = conn.execute(
-        "select run_id, min(at) from ("
-        " select run_id, started_at as at from audit.loads where run_id is not null"
-        " union all select run_id, started_at from audit.validation_runs"
-        " union all select run_id, recorded_at from audit.dbt_node_runs) as seen"
-        " group by run_id order by min(at) desc, run_id desc limit %s",
-        (limit,),
-    ).fetchall()
-    runs = []
-    for run_id, started in ids:
-        files = dict(conn.execute(
-            "select status, count(*) from audit.loads where run_id = %s group by 1", (run_id,)).fetchall())
-        rows = conn.execute(
-            "select coalesce(sum(rows_read), 0)::bigint, coalesce(sum(rows_loaded), 0)::bigint,"
-            " coalesce(sum(rows_rejected), 0)::bigint from audit.loads where run_id = %s", (run_id,)).fetchone()
-        gates = conn.execute(
-            "select count(distinct load_id) filter (where gate = 'raw'),"
-            " coalesce(sum(critical_failures), 0)::int, coalesce(sum(warnings), 0)::int"
-            " from audit.validation_runs where run_id = %s", (run_id,)).fetchone()
-        mart = conn.execute(
-            "select outcome, data_docs_path from audit.validation_runs where run_id = %s and gate = 'mart'"
-            " order by validation_run_id desc limit 1", (run_id,)).fetchone()
-        dbt = conn.execute(
-            "select count(*) filter (where status in ('success', 'pass')),"
-            " count(*) filter (where status in ('error', 'fail', 'runtime error')),"
-            " count(*) filter (where status = 'warn') from audit.dbt_node_runs where run_id = %s", (run_id,)).fetchone()
-        runs.append(Run(run_id, started, files, tuple(rows), gates[0], mart[0] if mart else None,
-                        mart[1] if mart else None, tuple(dbt), gates[1], gates[2]))
-    return runs
-
-
-@dataclass
-class SuiteRun:
-    suite_name: str
-    outcome: str
-    data_docs_path: str | None
-    failed: list[str]                # "expectation on column: keys" of failed critical expectations
-
-
-def _gate_runs(conn: psycopg.Connection, load_ids: list[int]) -> dict[int, list[SuiteRun]]:
-    """load id -> its latest raw gate run of each suite, in the order the gate ran them."""
-    latest = conn.execute(
-        "select * from (select distinct on (load_id, suite_name) validation_run_id, load_id, suite_name, outcome,"
-        " data_docs_path from audit.validation_runs where gate = 'raw' and load_id = any(%s)"
-        " order by load_id, suite_name, validation_run_id desc) as latest order by validation_run_id",
-        (load_ids,),
-    ).fetchall()
-    failed: dict[int, list[str]] = {}
-    for run_id, name, column, keys in conn.execute(
-        "select validation_run_id, expectation_name, column_name, sample_keys from audit.validation_results"
-        " where validation_run_id = any(%s) and not success and severity = 'critical'"
-        " order by expectation_name",
-        ([row[0] for row in latest],),
-    ):
-        failed.setdefault(run_id, []).append(
-            f"{name} on {column or '-'}" + (f": {', '.join(keys[:3])}" if keys else ""))
-    runs: dict[int, list[SuiteRun]] = {}
-    for run_id, load_id, suite, outcome, page in latest:
-        runs.setdefault(load_id, []).append(SuiteRun(suite, outcome, page, failed.get(run_id, [])))
-    return runs
-
-
-# ---- sections ---------------------------------------------------------------------------------
-@dataclass
-class FailedCheck:
-    gate: str
-    load_id: int | None
-    file_name: str | None
-    suite_name: str
-    expectation_name: str
-    expectation_type: str
-    column: str | None
-    unexpected_count: int | None
-    sample_keys: list[str]
-    why: str | None
-    data_docs_path: str | None
-    error: str | None
-
-    @property
-    def where(self) -> str:
-        return f"load {self.load_id} · {self.file_name}" if self.load_id is not None else "marts"
-
-
-def failed_checks(conn: psycopg.Connection, run_id: str, limit: int = FAILURES_SHOWN) -> list[FailedCheck]:
-    """The run's failed critical expectations, mart gate first, then load by load."""
-    return [
-        FailedCheck(*row, sample_keys=list(keys or []), why=why, data_docs_path=page, error=error)
-        for *row, keys, why, page, error in conn.execute(
-            "select v.gate, r.load_id, l.file_name, r.suite_name, r.expectation_name, r.expectation_type,"
-            " r.column_name, r.unexpected_count, r.sample_keys, r.details ->> 'why', v.data_docs_path,"
-            " r.details ->> 'error'"
-            " from audit.validation_results r join audit.validation_runs v using (validation_run_id)"
-            " left join audit.loads l on l.load_id = r.load_id"
-            " where r.run_id = %s and not r.success and r.severity = 'critical'"
-            " order by v.gate desc, r.load_id, r.suite_name, r.expectation_name limit %s",
-            (run_id, limit),
-        )
-    ]
-
-
-def gate_errors(conn: psycopg.Connection, run_id: str) -> list[tuple]:
-    """(gate, load id, suite, message) of the run's gates that could not reach a verdict."""
-    return conn.execute(
-        "select gate, load_id, suite_name, message from audit.validation_runs"
-        " where run_id = %s and outcome = 'error' order by validation_run_id", (run_id,)).fetchall()
-
-
-def files_not_loaded(conn: psycopg.Connection, run_id: str) -> list[tuple]:
-    """(load id, file, status, error) of the run's files rejected whole or failed while loading."""
-    return conn.execute(
-        "select load_id, file_name, status, error from audit.loads"
-        " where run_id = %s and status in ('rejected', 'failed') order by load_id", (run_id,)).fetchall()
-
-
-def failed_dbt_nodes(conn: psycopg.Connection, run_id: str) -> list[tuple]:
-    """(unique id, status, message) of the run's dbt models and tests that failed."""
-    return conn.execute(
-        "select unique_id, status, message from audit.dbt_node_runs"
-        " where run_id = %s and status = any(%s) order by recorded_at, unique_id",
-        (run_id, list(DBT_FAILED)),
-    ).fetchall()
 
 
 def _failures_of_run(conn: psycopg.Connection, run_id: str, site: Path) -> str:
@@ -410,17 +205,17 @@ def _load_rows(conn: psycopg.Connection, run_id: str | None, site: Path) -> list
         "select load_id, reason_code, count(*) from audit.rejected_rows where load_id = any(%s)"
         " group by 1, 2 order by 1, 3 desc, 2", (ids,)):
         reasons.setdefault(load_id, []).append((code, count))
-    gate_runs = _gate_runs(conn, ids)
+    suites_by_load = gate_runs(conn, ids)
     rows = []
     for load_id, started, finished, name, profile, read, loaded, rejected, status, gate, error in loads:
         why = "<br>".join(f"{_e(code)} × {count:,}" for code, count in reasons.get(load_id, [])) or NONE
-        csv_path = _rejections_csv(conn, load_id, finished, site) if reasons.get(load_id) else None
+        csv_path = rejections_csv_of_load(conn, load_id, finished, site) if reasons.get(load_id) else None
         download = f"<br>{_link('rejected rows (CSV)', 'rejections/' + quote(csv_path.name))}" if csv_path else ""
         suites = "".join(
             f"<div class=\"suite\">{_link(_suite_label(run.suite_name), site_link(run.data_docs_path, site))} "
             f"{_badge(run.outcome)}"
-            "</div>" for run in gate_runs.get(load_id, []))
-        failed = [item for run in gate_runs.get(load_id, []) for item in run.failed]
+            "</div>" for run in suites_by_load.get(load_id, []))
+        failed = [item for run in suites_by_load.get(load_id, []) for item in run.failed]
         if failed:
             note = "failed: " + "; ".join(_e(item) for item in failed)
         elif error and status not in ("loaded",):

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import psycopg
 
-from ingest.reporting.report_site import (
-    VIETNAM,
+from ingest.reporting.run_history import (
     Run,
     failed_checks,
     failed_dbt_nodes,
@@ -14,6 +13,7 @@ from ingest.reporting.report_site import (
     gate_errors,
     recent_runs,
 )
+from ingest.reporting.style import VIETNAM
 
 
 def _when(run_or_time) -> str:

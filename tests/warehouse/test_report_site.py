@@ -23,7 +23,8 @@ import pytest
 from expectations import run_raw_gate
 from ingest.landing import loader
 from ingest.reporting import report_site, status
-from ingest.reporting.report_site import FORMULA_PREFIXES, escape_cell, site_link, write_rejections_csv
+from ingest.reporting.rejections_csv import FORMULA_PREFIXES, escape_cell, write_rejections_csv
+from ingest.reporting.report_site import site_link
 from ingest.runtime import dbt_node_runs
 from tests.unit.landing.test_ingest_unit import provincial_row
 from tests.warehouse.test_quarantine_flow import FORMULA_CODE, NO_SUPPLEMENT, RUN_ID, land_night, write_provincial_csv
