@@ -122,12 +122,11 @@ def mart_gate(run_id: str | None = None) -> str:
     """Validate the marts; a critical failure fails the run at once (no retry: the data is wrong)."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from expectations.gate import run_mart_gate
-    from ingest.runtime import dbt_runner, warehouse
+    from ingest.pipeline import rebuild_marts
+    from ingest.runtime import warehouse
 
     with retry_only_transient_errors():
-        dbt_runner.vacuum_marts(warehouse.url())   # fresh visibility map for BI's index-only scans
-        result = run_mart_gate(warehouse.url(), run_id)
+        result = rebuild_marts.gate(warehouse.url(), run_id)
     if result.outcome == "fail":
         raise AirflowFailException(result.message())
     return result.outcome

@@ -30,6 +30,12 @@ def rebuild(warehouse_url: str, *, run_id: str, as_of: date | None = None, full_
         dbt_runner.build(warehouse_url, full_refresh=full_refresh, vars=dbt_vars)
     finally:
         dbt_node_runs.record_run_results(warehouse_url, run_id)
+    return gate(warehouse_url, run_id)
+
+
+def gate(warehouse_url: str, run_id: str) -> GateResult:
+    """After a build: vacuum the marts (a fresh visibility map for BI's index-only scans), then the
+    mart gate. The nightly DAG calls this after its dbt tasks; `rebuild` after its own build."""
     dbt_runner.vacuum_marts(warehouse_url)
     return run_mart_gate(warehouse_url, run_id)
 
