@@ -160,11 +160,14 @@ def print_load_table(results: list) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.pii import load_key
+
     files = _expand(args.paths)
     if not files:
         print("nothing to ingest: no files found", file=sys.stderr)
         return EXIT_OK
     url = None if args.dry_run else _warehouse_url()
+    load_key()   # no key, or a blank or short one: a usage error (MissingKeyError) before any file is read
     results = ingest_files(url, files, profile=args.profile, province=args.province, dry_run=args.dry_run,
                            run_id=args.run_id or _run_id(), gate=not args.no_gate)
     print_load_table(results)
