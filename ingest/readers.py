@@ -155,34 +155,43 @@ class BrokenRow(list):
 
 
 class _RecordTooLarge(Exception):
-    def __init__(self, too_many_delimiters: bool, problem: str):
+    def __init__(self, too_many_delimiters: bool, problem: str, swallowed: int):
         super().__init__(problem)
         self.too_many_delimiters = too_many_delimiters
         self.problem = problem
+        self.swallowed = swallowed    # later lines of the record that hold a whole record each
+
+
+# What _bounded_lines counts of the record being read; the caller resets the first four after each record.
+_LINES, _CHARS, _DELIMITERS, _WHOLE_LINES, _RECORD_DELIMITERS = range(5)
 
 
 def _bounded_lines(fh, delimiter: str, limits: InputLimits, spent: list[int]) -> Iterator[str]:
     """The physical lines of a CSV file for csv.reader, each record held to the limits before
     csv.reader splits it into fields: a line of many short fields takes some 24 times its size as a
-    list of strings. spent = [lines, characters, delimiters] of the record being read (the caller
-    resets it after each record). A record over a limit raises _RecordTooLarge once its physical
-    line is skipped (read in bounded chunks, never whole); the caller starts a new csv.reader."""
+    list of strings. spent counts the record being read: lines, characters, delimiters, and later
+    lines holding a whole record each (as many delimiters as spent[_RECORD_DELIMITERS]). A record
+    over a limit raises _RecordTooLarge once its physical line is skipped (read in bounded chunks,
+    never whole); the caller then reads on with a new csv.reader."""
     readline = fh.readline
     max_chars, max_delimiters = limits.max_line_chars, limits.max_record_delimiters
     while line := readline(max_chars + 1):
-        spent[0] += 1
-        spent[1] += len(line)
-        spent[2] += line.count(delimiter)
-        if spent[1] > max_chars or spent[2] > max_delimiters:
-            too_many_delimiters = spent[2] > max_delimiters
-            chars = spent[1]
+        delimiters = line.count(delimiter)
+        spent[_LINES] += 1
+        spent[_CHARS] += len(line)
+        spent[_DELIMITERS] += delimiters
+        if spent[_LINES] > 1 and delimiters >= spent[_RECORD_DELIMITERS]:
+            spent[_WHOLE_LINES] += 1
+        if spent[_CHARS] > max_chars or spent[_DELIMITERS] > max_delimiters:
+            too_many_delimiters = spent[_DELIMITERS] > max_delimiters
+            chars = spent[_CHARS]
             while line[-1] not in "\r\n" and (line := readline(1 << 20)):
                 chars += len(line)
             raise _RecordTooLarge(too_many_delimiters, (
                 f"holds more than {max_delimiters:,} delimiters (4 x PARWH_MAX_COLUMNS={limits.max_columns:,})"
                 if too_many_delimiters else
                 f"runs to {chars:,} characters, over PARWH_MAX_LINE_CHARS={max_chars:,}"
-            ) + "; it was not split into fields")
+            ) + "; it was not split into fields", spent[_WHOLE_LINES])
         yield line
 
 
@@ -218,6 +227,18 @@ def _swallowed_records(row: list[str], headers: list[str], delimiter: str,
             for fields in ["\n".join(group).split(delimiter)]]
 
 
+def _too_large(exc: _RecordTooLarge, first_number: int) -> list[BrokenRow]:
+    """The rows to reject for a record too large to split: itself, and the records its later lines
+    hold, if a quote left open swallowed them (so every one is counted)."""
+    if not exc.swallowed:
+        return [BrokenRow([], "record_too_large", exc.problem)]
+    last = first_number + exc.swallowed
+    swallowed = f"row {last}" if last == first_number + 1 else f"rows {first_number + 1}-{last}"
+    return [BrokenRow([], "record_too_large", f"{exc.problem}; {exc.swallowed} of its lines hold a whole record "
+                                              f"each ({swallowed}, rejected with it): a quote left open?")] + \
+        [BrokenRow([], "record_too_large", f"was swallowed by row {first_number}, too large to split")] * exc.swallowed
+
+
 def _open_csv(path: Path, limits: InputLimits) -> OpenedFile:
     with path.open("rb") as fh:
         head = fh.read(SNIFF_BYTES)
@@ -229,7 +250,7 @@ def _open_csv(path: Path, limits: InputLimits) -> OpenedFile:
     first_line = lines[0] if lines else ""
     delimiter = max([",", ";", "\t"], key=first_line.count)
     fh = path.open("r", encoding=encoding, newline="", errors="strict")
-    spent = [0, 0, 0]   # lines, characters, delimiters of the record being read
+    spent = [0, 0, 0, 0, 1 << 62]   # see _bounded_lines; the header's width is not known yet
 
     def new_reader():
         return csv.reader(_bounded_lines(fh, delimiter, limits, spent), delimiter=delimiter)
@@ -256,6 +277,7 @@ def _open_csv(path: Path, limits: InputLimits) -> OpenedFile:
     if not any(headers):
         fh.close()
         raise FileRejected("empty_file", f"{path.name}: the first line (the header) is empty")
+    spent[_RECORD_DELIMITERS] = len(headers) - 1
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         nonlocal reader
@@ -263,10 +285,10 @@ def _open_csv(path: Path, limits: InputLimits) -> OpenedFile:
         try:
             while True:
                 try:
-                    spent[0] = spent[1] = spent[2] = 0
+                    spent[:4] = 0, 0, 0, 0
                     for row in reader:
-                        lines = spent[0]
-                        spent[0] = spent[1] = spent[2] = 0
+                        lines = spent[_LINES]
+                        spent[:4] = 0, 0, 0, 0
                         # Blank lines (and lines of empty fields) are not records. The first field
                         # usually settles it without looking at the rest.
                         if not (row and row[0].strip()) and not "".join(row).strip():
@@ -279,10 +301,11 @@ def _open_csv(path: Path, limits: InputLimits) -> OpenedFile:
                             yield number, record
                     return
                 except _RecordTooLarge as exc:   # the rest of the file is read by a new csv.reader
-                    number += 1
-                    if number > max_rows:
-                        raise _too_many_rows(path.name, max_rows) from None
-                    yield number, BrokenRow([], "record_too_large", exc.problem)
+                    for record in _too_large(exc, number + 1):
+                        number += 1
+                        if number > max_rows:
+                            raise _too_many_rows(path.name, max_rows) from None
+                        yield number, record
                     reader = new_reader()
         except UnicodeDecodeError as exc:
             raise FileRejected(
