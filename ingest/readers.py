@@ -162,36 +162,33 @@ class _RecordTooLarge(Exception):
         self.swallowed = swallowed    # later lines of the record that hold a whole record each
 
 
-# What _bounded_lines counts of the record being read; the caller resets the first four after each record.
-_LINES, _CHARS, _DELIMITERS, _WHOLE_LINES, _RECORD_DELIMITERS = range(5)
-
-
-def _bounded_lines(fh, delimiter: str, limits: InputLimits, spent: list[int]) -> Iterator[str]:
+def _bounded_lines(fh, delimiter: str, limits: InputLimits, lines: list[int]) -> Iterator[str]:
     """The physical lines of a CSV file for csv.reader, each record held to the limits before
     csv.reader splits it into fields: a line of many short fields takes some 24 times its size as a
-    list of strings. spent counts the record being read: lines, characters, delimiters, and later
-    lines holding a whole record each (as many delimiters as spent[_RECORD_DELIMITERS]). A record
-    over a limit raises _RecordTooLarge once its physical line is skipped (read in bounded chunks,
-    never whole); the caller then reads on with a new csv.reader."""
+    list of strings. lines = [lines of the record being read (the caller sets it to 0 after each
+    record), delimiters a whole record holds (the header's)]. A record over a limit raises
+    _RecordTooLarge once its physical line is skipped (read in bounded chunks, never whole); the
+    caller then reads on with a new csv.reader."""
     readline = fh.readline
     max_chars, max_delimiters = limits.max_line_chars, limits.max_record_delimiters
+    chars = delimiters = whole_lines = 0     # of the record being read
     while line := readline(max_chars + 1):
-        delimiters = line.count(delimiter)
-        spent[_LINES] += 1
-        spent[_CHARS] += len(line)
-        spent[_DELIMITERS] += delimiters
-        if spent[_LINES] > 1 and delimiters >= spent[_RECORD_DELIMITERS]:
-            spent[_WHOLE_LINES] += 1
-        if spent[_CHARS] > max_chars or spent[_DELIMITERS] > max_delimiters:
-            too_many_delimiters = spent[_DELIMITERS] > max_delimiters
-            chars = spent[_CHARS]
+        count = line.count(delimiter)
+        if lines[0]:    # a later line of a record (inside a quoted cell)
+            chars += len(line)
+            delimiters += count
+            whole_lines += count >= lines[1]
+        else:
+            chars, delimiters, whole_lines = len(line), count, 0
+        lines[0] += 1
+        if chars > max_chars or delimiters > max_delimiters:
             while line[-1] not in "\r\n" and (line := readline(1 << 20)):
                 chars += len(line)
-            raise _RecordTooLarge(too_many_delimiters, (
+            raise _RecordTooLarge(delimiters > max_delimiters, (
                 f"holds more than {max_delimiters:,} delimiters (4 x PARWH_MAX_COLUMNS={limits.max_columns:,})"
-                if too_many_delimiters else
+                if delimiters > max_delimiters else
                 f"runs to {chars:,} characters, over PARWH_MAX_LINE_CHARS={max_chars:,}"
-            ) + "; it was not split into fields", spent[_WHOLE_LINES])
+            ) + "; it was not split into fields", whole_lines)
         yield line
 
 
@@ -250,10 +247,10 @@ def _open_csv(path: Path, limits: InputLimits) -> OpenedFile:
     first_line = lines[0] if lines else ""
     delimiter = max([",", ";", "\t"], key=first_line.count)
     fh = path.open("r", encoding=encoding, newline="", errors="strict")
-    spent = [0, 0, 0, 0, 1 << 62]   # see _bounded_lines; the header's width is not known yet
+    lines_read = [0, 1 << 62]   # see _bounded_lines; the header's width is not known yet
 
     def new_reader():
-        return csv.reader(_bounded_lines(fh, delimiter, limits, spent), delimiter=delimiter)
+        return csv.reader(_bounded_lines(fh, delimiter, limits, lines_read), delimiter=delimiter)
 
     reader = new_reader()
     try:
@@ -277,7 +274,7 @@ def _open_csv(path: Path, limits: InputLimits) -> OpenedFile:
     if not any(headers):
         fh.close()
         raise FileRejected("empty_file", f"{path.name}: the first line (the header) is empty")
-    spent[_RECORD_DELIMITERS] = len(headers) - 1
+    lines_read[1] = len(headers) - 1
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         nonlocal reader
@@ -285,20 +282,25 @@ def _open_csv(path: Path, limits: InputLimits) -> OpenedFile:
         try:
             while True:
                 try:
-                    spent[:4] = 0, 0, 0, 0
+                    lines_read[0] = 0
                     for row in reader:
-                        lines = spent[_LINES]
-                        spent[:4] = 0, 0, 0, 0
+                        lines = lines_read[0]
+                        lines_read[0] = 0
                         # Blank lines (and lines of empty fields) are not records. The first field
                         # usually settles it without looking at the rest.
                         if not (row and row[0].strip()) and not "".join(row).strip():
                             continue
-                        broken = _swallowed_records(row, headers, delimiter, number + 1) if lines > 1 else None
-                        for record in broken or (row,):
-                            number += 1
-                            if number > max_rows:
-                                raise _too_many_rows(path.name, max_rows)
-                            yield number, record
+                        if lines > 1 and (broken := _swallowed_records(row, headers, delimiter, number + 1)):
+                            for record in broken:
+                                number += 1
+                                if number > max_rows:
+                                    raise _too_many_rows(path.name, max_rows)
+                                yield number, record
+                            continue
+                        number += 1
+                        if number > max_rows:
+                            raise _too_many_rows(path.name, max_rows)
+                        yield number, row
                     return
                 except _RecordTooLarge as exc:   # the rest of the file is read by a new csv.reader
                     for record in _too_large(exc, number + 1):
