@@ -34,7 +34,7 @@ SNIFF_BYTES = 64 * 1024
 # Keys the readers add to a record. JSON object keys are always strings, so tuples cannot clash
 # with anything delivered.
 SHAPE_ERROR = ("parwh", "shape_error")    # why this record is not a record (wrong field count, bad JSON)
-RAW_LINE = ("parwh", "line")              # the undecodable JSON line, kept for the audit trail
+RAW_LINE = ("parwh", "line")              # the undecodable JSON line (the audit trail keeps its length and hash)
 WHERE = ("parwh", "where")                # where a spreadsheet record sits: "sheet 'Data' row 14"
 FIELD_SHIFT = ("parwh", "field_shift")    # a CSV row's field count minus the header's (when they differ)
 SHAPE_CODE = ("parwh", "shape_code")      # the reason code of a SHAPE_ERROR, when not malformed_record
@@ -212,8 +212,8 @@ def _swallowed_records(row: list[str], headers: list[str], delimiter: str,
     last = first_number + len(groups) - 1
     fix = "close the quote and deliver the file again"
     swallowed = f"row {last}" if last == first_number + 1 else f"rows {first_number + 1}-{last}"
-    problems = [f"opens a quote in column {column} that closes {len(lines) - 1} line(s) later, over "
-                f"{len(groups) - 1} line(s) holding a whole record each ({swallowed}, rejected with it); {fix}"]
+    problems = [f"opens a quote in column {column} that runs on over {len(lines) - 1} more line(s), "
+                f"{len(groups) - 1} of them holding a whole record each ({swallowed}, rejected with it); {fix}"]
     problems += [f"was swallowed by the quote left open in row {first_number} (column {column}); {fix}"] \
         * (len(groups) - 1)
     # A rebuilt line is the physical line without its quotes, so splitting it finds every delimiter,
