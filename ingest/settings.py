@@ -84,7 +84,10 @@ class InputLimits:
     | data rows (records) per file | PARWH_MAX_ROWS | 5,000,000 |
     | columns in the header | PARWH_MAX_COLUMNS | 500 |
     | characters in one cell (CSV field, JSON line) | PARWH_MAX_CELL_CHARS | 1,000,000 |
+    | characters in one CSV record, its lines together | PARWH_MAX_LINE_CHARS | 16 x PARWH_MAX_CELL_CHARS |
 
+    A CSV record is also held to 4 x PARWH_MAX_COLUMNS delimiters (quoted ones included) before it is
+    split into fields, so a record never takes more memory than a few times these limits.
     ZIP expansion limits are in ingest.landing.archives (PARWH_ZIP_MAX_*).
     """
 
@@ -92,10 +95,18 @@ class InputLimits:
     max_rows: int = 5_000_000
     max_columns: int = 500
     max_cell_chars: int = 1_000_000
+    max_line_chars: int = 16 * 1_000_000
+
+    @property
+    def max_record_delimiters(self) -> int:
+        """Delimiters one CSV record may hold before it is split into fields (room for quoted ones)."""
+        return 4 * self.max_columns
 
     @classmethod
     def from_env(cls) -> InputLimits:
+        cell_chars = int(positive_setting("PARWH_MAX_CELL_CHARS", cls.max_cell_chars))
         return cls(int(positive_setting("PARWH_MAX_FILE_BYTES", cls.max_file_bytes)),
                    int(positive_setting("PARWH_MAX_ROWS", cls.max_rows)),
                    int(positive_setting("PARWH_MAX_COLUMNS", cls.max_columns)),
-                   int(positive_setting("PARWH_MAX_CELL_CHARS", cls.max_cell_chars)))
+                   cell_chars,
+                   int(positive_setting("PARWH_MAX_LINE_CHARS", 16 * cell_chars)))

@@ -9,6 +9,7 @@ from pathlib import Path
 from ingest.cli.common import EXIT_FAILED, EXIT_OK, new_run_id, warehouse_url
 from ingest.indices.publish import publish_file
 from ingest.landing.folders import pending_files
+from ingest.landing.pii import load_key
 from ingest.pipeline import ingest_batch
 
 
@@ -44,6 +45,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print("nothing to ingest: no files found", file=sys.stderr)
         return EXIT_OK
     url = None if args.dry_run else warehouse_url()
+    load_key()   # no key, or a blank or short one: a usage error (MissingKeyError) before any file is read
     results = ingest_batch.ingest_files(url, files, profile=args.profile, province=args.province,
                                         dry_run=args.dry_run, run_id=args.run_id or new_run_id(),
                                         gate=not args.no_gate)

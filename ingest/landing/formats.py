@@ -22,9 +22,13 @@ ARCHIVE_SUFFIXES = {".zip"}
 # Keys the readers add to a record. JSON object keys are always strings, so tuples cannot clash
 # with anything delivered.
 SHAPE_ERROR = ("parwh", "shape_error")    # why this record is not a record (wrong field count, bad JSON)
-RAW_LINE = ("parwh", "line")              # the undecodable JSON line, kept for the audit trail
+RAW_LINE = ("parwh", "line")              # the undecodable JSON line (the audit trail keeps its length and hash)
 WHERE = ("parwh", "where")                # where a spreadsheet record sits: "sheet 'Data' row 14"
 FIELD_SHIFT = ("parwh", "field_shift")    # a CSV row's field count minus the header's (when they differ)
+SHAPE_CODE = ("parwh", "shape_code")      # the reason code of a SHAPE_ERROR, when not malformed_record
+UNALIGNED = ("parwh", "unaligned")        # the fields may not sit under their headers: keep none in clear
+NOT_OBJECT = ("parwh", "not_object")      # a JSON value that is not an object (kept hashed for the audit trail)
+LINE_CHARS = ("parwh", "line_chars")      # the length of a JSON line too long to be read
 
 
 

@@ -30,10 +30,20 @@ from psycopg import sql
 
 from ingest.landing import archives, profiles, readers
 from ingest.landing.errors import FileRejected, RowRejection
-from ingest.landing.formats import ARCHIVE_SUFFIXES, FIELD_SHIFT, RAW_LINE, WHERE, OpenedFile
+from ingest.landing.formats import (
+    ARCHIVE_SUFFIXES,
+    FIELD_SHIFT,
+    LINE_CHARS,
+    NOT_OBJECT,
+    RAW_LINE,
+    SHAPE_ERROR,
+    UNALIGNED,
+    WHERE,
+    OpenedFile,
+)
 from ingest.landing.pii import Hasher, load_key
 from ingest.landing.readers import row_as_record
-from ingest.landing.records import EVENT_COLUMNS, TARGET_COLUMNS, MappedRecord, PrecomputedHasher, RecordMapper
+from ingest.landing.records import EVENT_COLUMNS, TARGET_COLUMNS, MappedRecord, PrecomputedHasher, RecordMapper, _text
 from ingest.runtime import load_audit
 from ingest.text import fold
 
@@ -109,6 +119,9 @@ def _signature_for(profile_name: str | None) -> profiles.HeaderSignature | None:
 
 
 # ---- rejected records for the audit trail --------------------------------------------------
+NESTED_TOO_DEEP = f"<nested deeper than {REJECTED_RECORD_MAX_DEPTH} levels: not stored>"
+
+
 def _jsonable(value: Any, depth: int = 0) -> Any:
     """A value jsonb accepts: no NUL, no lone surrogates, no NaN, bounded nesting."""
     if isinstance(value, str):
@@ -118,7 +131,7 @@ def _jsonable(value: Any, depth: int = 0) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if depth >= REJECTED_RECORD_MAX_DEPTH:
-        return storable(str(value)[:2000])
+        return NESTED_TOO_DEEP
     if isinstance(value, dict):
         return {storable(str(k)): _jsonable(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -127,24 +140,29 @@ def _jsonable(value: Any, depth: int = 0) -> Any:
 
 
 class _Redactor:
-    """The original record for audit.rejected_rows, personal data replaced by its hash.
+    """The original record for audit.rejected_rows, personal data replaced by its hash, field by field.
 
-    Records that are not records keep no personal data either: in a CSV row with missing or extra
-    fields a personal value may have slid up to that many cells sideways, so those neighbours are
-    hashed too; in a JSON line that is not JSON, the values of personal keys are hashed in the text.
+    Personal data is recognised by column: a key that is one of the profile's personal-data headers
+    or nested personal fields (any alias, compared folded), at any depth of a JSON record, has its
+    value hashed whatever its type (a number, an object, a list), as the loader hashes it.
+    Records that are not records keep no personal data either:
+    - a CSV row with missing or extra fields: a personal value may have slid up to that many cells
+      sideways, so those neighbours are hashed too; and a cell holding a line break may hold another
+      record swallowed by an open quote, so it is hashed;
+    - a CSV record the reader split off a quote left open, or could not split (UNALIGNED): no field
+      is known to sit under its header, so every value is hashed;
+    - a JSON value that is not an object: no key says what is personal, so every value is hashed;
+    - a line that is not JSON at all (cut short, another syntax): only its length and its hash are
+      kept, since no parser can tell which part of it is personal.
     """
 
     def __init__(self, profile: profiles.Profile, hasher: Hasher):
         self.hasher = hasher
-        self.personal = {fold(alias) for aliases in profile.personal_data.values() for alias in aliases}
-        self._is_personal: dict[str, bool] = {}   # header -> personal? (a file has few distinct headers)
-        self.nested = [(spec["field"], {spec["columns"][c] for c in spec.get("personal_data", [])})
-                       for spec in profile.events.values() if "field" in spec]
-        keys = sorted({alias for aliases in profile.personal_data.values() for alias in aliases}
-                      | {key for _, sources in self.nested for key in sources}, key=len, reverse=True)
-        self._personal_in_text = re.compile(
-            r'"(' + "|".join(map(re.escape, keys)) + r')"(\s*:\s*)"((?:[^"\\]|\\.)*)("?)', re.IGNORECASE,
-        ) if keys else None
+        nested = {spec["columns"][c] for spec in profile.events.values() if "field" in spec
+                  for c in spec.get("personal_data", [])}
+        self.personal = {fold(alias) for aliases in profile.personal_data.values() for alias in aliases} \
+            | {fold(key) for key in nested}
+        self._is_personal: dict[str, bool] = {}   # key -> personal? (a file has few distinct keys)
 
     def _personal_key(self, key: str) -> bool:
         personal = self._is_personal.get(key)
@@ -152,31 +170,56 @@ class _Redactor:
             personal = self._is_personal[key] = fold(key) in self.personal
         return personal
 
-    def _redact_text(self, line: str) -> str:
-        if self._personal_in_text is None:
-            return line
-        return self._personal_in_text.sub(
-            lambda m: f'"{m.group(1)}"{m.group(2)}"{self.hasher(m.group(3)) or ""}{m.group(4)}', line)
+    def _hash(self, value: Any) -> str | None:
+        """One value, whatever its JSON type, hashed as the mapper hashes a personal value (its text)."""
+        return None if value is None else self.hasher(_text(value))
+
+    def _walk(self, value: Any, depth: int) -> Any:
+        """value with the value of every personal key hashed, at any depth."""
+        if isinstance(value, dict | list) and depth >= REJECTED_RECORD_MAX_DEPTH:
+            return NESTED_TOO_DEEP
+        if isinstance(value, dict):
+            return {k: self._hash(v) if self._personal_key(k) else self._walk(v, depth + 1)
+                    for k, v in value.items() if isinstance(k, str)}
+        if isinstance(value, list):
+            return [self._walk(v, depth + 1) for v in value]
+        return value
+
+    def _hash_leaves(self, value: Any, depth: int) -> Any:
+        """value with every number and text in it hashed (keys kept)."""
+        if isinstance(value, dict | list) and depth >= REJECTED_RECORD_MAX_DEPTH:
+            return NESTED_TOO_DEEP
+        if isinstance(value, dict):
+            return {k: self._hash_leaves(v, depth + 1) for k, v in value.items() if isinstance(k, str)}
+        if isinstance(value, list):
+            return [self._hash_leaves(v, depth + 1) for v in value]
+        return value if value is None or isinstance(value, bool) else self._hash(value)
 
     def __call__(self, record: dict[Any, Any]) -> str:
-        hasher = self.hasher
         clean = {k: v for k, v in record.items() if isinstance(k, str)}
-        shift = abs(record.get(FIELD_SHIFT) or 0)
-        keys = list(clean)
-        personal_at = [i for i, key in enumerate(keys) if self._personal_key(key)]
-        for i, key in enumerate(keys):
-            if isinstance(clean[key], str) and any(abs(i - p) <= shift for p in personal_at):
-                clean[key] = hasher(clean[key])
-        for name, sources in self.nested:
-            items = clean.get(name)
-            if isinstance(items, list) and sources:
-                clean[name] = [
-                    {k: (hasher(v) if k in sources and isinstance(v, str) else v) for k, v in item.items()}
-                    if isinstance(item, dict) else item
-                    for item in items
-                ]
+        if UNALIGNED in record:
+            clean = {k: self._hash(v) for k, v in clean.items()}
+        else:
+            shift = abs(record.get(FIELD_SHIFT) or 0)
+            broken = SHAPE_ERROR in record
+            keys = list(clean)
+            personal_at = [i for i, key in enumerate(keys) if self._personal_key(key)]
+            for i, key in enumerate(keys):
+                value = clean[key]
+                if self._personal_key(key):
+                    clean[key] = self._hash(value)
+                elif isinstance(value, str):
+                    if (shift and any(abs(i - p) <= shift for p in personal_at)) \
+                            or (broken and ("\n" in value or "\r" in value)):
+                        clean[key] = self._hash(value)
+                elif isinstance(value, dict | list):
+                    clean[key] = self._walk(value, 1)
+        if NOT_OBJECT in record:
+            clean["value"] = self._hash_leaves(record[NOT_OBJECT], 1)
         if isinstance(record.get(RAW_LINE), str):
-            clean["line"] = self._redact_text(record[RAW_LINE][:2000])
+            clean["line"] = {"characters": len(record[RAW_LINE]), "hash": self.hasher(record[RAW_LINE])}
+        elif LINE_CHARS in record:
+            clean["line"] = {"characters": record[LINE_CHARS]}
         return json.dumps(_jsonable(clean), ensure_ascii=False)
 
 
@@ -307,6 +350,9 @@ def _stream(opened: OpenedFile, mapper: RecordMapper, redact: _Redactor, sink: _
         rows_read = rows_loaded = 0
         for number, row in opened.rows:
             rows_read += 1
+            if type(row) is not list:   # a readers.BrokenRow: the reader could not read it as a record
+                reject(number, RowRejection(row.reason_code, f"the record {row.problem}"), row_as_record(headers, row))
+                continue
             try:
                 values, events = map_row(row)
             except RowRejection as exc:
@@ -462,9 +508,13 @@ def _land(warehouse_url, path, name, opened, profile, profile_name, early_reject
             return LoadResult(path, load_id, profile.name if profile else None, "duplicate", name=name,
                               error=f"same content as load {duplicate_of}", seconds=time.monotonic() - started)
         try:
+            key_change = load_audit.record_key_fingerprint(conn, load_id, hasher.fingerprint)
             if early_rejection is not None:
                 return _reject_file(conn, path, name, load_id, profile, early_rejection, 0, started)
-            return _copy_records(conn, path, name, load_id, opened, profile, hasher, province, progress, started)
+            result = _copy_records(conn, path, name, load_id, opened, profile, hasher, province, progress, started)
+            if key_change and result.status == "loaded":
+                _add_note(conn, result, key_change)
+            return result
         except psycopg.OperationalError:
             raise
         except Exception as exc:
@@ -472,6 +522,12 @@ def _land(warehouse_url, path, name, opened, profile, profile_name, early_reject
             return _fail(conn, path, name, load_id, profile, exc, started)
         finally:
             load_audit.release(conn, load_id)
+
+
+def _add_note(conn, result: LoadResult, note: str) -> None:
+    log.warning("%s: %s", result.name, note)
+    result.error = "; ".join(filter(None, [result.error, note]))
+    conn.execute("update audit.loads set error = %s where load_id = %s", (result.error, result.load_id))
 
 
 def _fail(conn, path, name, load_id, profile, exc: Exception, started) -> LoadResult:

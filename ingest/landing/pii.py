@@ -15,9 +15,12 @@ from pathlib import Path
 
 from ingest.settings import paths
 
+MIN_KEY_CHARACTERS = 8   # a careless key (a space, "x") is refused; `parwh keygen` writes 64 random hex digits
+_FINGERPRINT_MESSAGE = b"parwh personal-data key fingerprint"
+
 
 class MissingKeyError(RuntimeError):
-    pass
+    """No usable personal-data key: none set, or one too short to be a secret (a usage error)."""
 
 
 def default_key_file() -> Path:
@@ -35,22 +38,38 @@ def create_key_file(path: Path | None = None) -> Path:
     return target
 
 
+def _usable(key: str, source: str) -> bytes:
+    if len("".join(key.split())) < MIN_KEY_CHARACTERS:
+        raise MissingKeyError(
+            f"the personal-data key in {source} is blank or too short (fewer than {MIN_KEY_CHARACTERS} characters "
+            "other than spaces): anyone could recompute its hashes; run `parwh keygen` for a random one"
+        )
+    return key.encode("utf-8")
+
+
 def load_key() -> bytes:
     value = os.environ.get("PARWH_PII_KEY")
     if value:
-        return value.encode("utf-8")
+        return _usable(value, "PARWH_PII_KEY")
     key_file = default_key_file()
     if key_file.exists():
-        return key_file.read_text(encoding="utf-8").strip().encode("utf-8")
+        return _usable(key_file.read_text(encoding="utf-8").strip(), str(key_file))
     raise MissingKeyError(
         "no personal-data key: set PARWH_PII_KEY, or run `parwh keygen` to create "
         f"{key_file} (applicant names and ID numbers are hashed with it before loading)"
     )
 
 
+def key_fingerprint(key: bytes) -> str:
+    """A short public name for a key (an HMAC of a fixed text, which does not reveal the key): loads
+    hashed with different keys have different fingerprints, and the same person different hashes."""
+    return hmac.new(key, _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()[:16]
+
+
 class Hasher:
     def __init__(self, key: bytes):
         self._key = key
+        self.fingerprint = key_fingerprint(key)
 
     def __call__(self, value: str | None) -> str | None:
         if value is None or not value.strip():

@@ -187,9 +187,18 @@ def detect(file_format: str, headers: list[str], candidates: list[Profile] | Non
     lines = [
         f"{p.name}: missing required {', '.join(missing)} (matched {len(m)} columns)" for p, m, missing in scored
     ]
-    shown = ", ".join(headers[:12]) + (" ..." if len(headers) > 12 else "")
     raise ProfileError(
-        f"no {file_format} profile fits the header [{shown}]. Candidates: "
+        f"no {file_format} profile fits the header ({_describe_header(headers, candidates)}). Candidates: "
         + ("; ".join(lines) if lines else "none")
         + ". Pass --profile NAME or add a profile YAML under ingest/landing/profiles/."
     )
+
+
+def _describe_header(headers: list[str], candidates: list[Profile]) -> str:
+    """The header as an error may show it: its size and which columns some candidate recognises in
+    it, by canonical name. No cell is quoted: a file without a header row has its first record there
+    (names, ID numbers)."""
+    canonical = {alias: name for p in candidates for name, aliases in p._folded_aliases for alias in aliases}
+    recognised = sorted({canonical[fold(h)] for h in headers if fold(h) in canonical})
+    return (f"{len(headers)} cells, recognised: {', '.join(recognised) or 'none'}; cells are not quoted, "
+            "as the line may be a data row")

@@ -24,11 +24,11 @@ from operator import itemgetter
 from typing import Any
 
 from ingest.landing.errors import RowRejection
-from ingest.landing.formats import SHAPE_ERROR
+from ingest.landing.formats import SHAPE_CODE, SHAPE_ERROR
 from ingest.landing.pii import Hasher
 from ingest.landing.profiles import Profile
 from ingest.landing.timestamps import EARLIEST_PLAUSIBLE_YEAR, TimestampParser, parse_timestamp
-from ingest.text import fold
+from ingest.text import drop_invisible, fold
 
 __all__ = [
     "CATALOGUE_COLUMNS", "EARLIEST_PLAUSIBLE_YEAR", "EVENT_COLUMNS", "PORTAL_COLUMNS", "TARGET_COLUMNS",
@@ -108,7 +108,7 @@ def _hashing_converter(hasher: Hasher) -> Callable[[str | None], str]:
     def convert(raw: str | None) -> str:
         if not raw:
             return ""
-        words = (raw if raw.isascii() else normalize("NFC", raw)).split()
+        words = (raw if raw.isascii() else drop_invisible(normalize("NFC", raw))).split()
         if not words:
             return ""
         digest = inner.copy()
@@ -121,13 +121,14 @@ def _hashing_converter(hasher: Hasher) -> Callable[[str | None], str]:
 
 
 def _text(value: Any) -> str | None:
-    """Trimmed text in NFC, so composed and decomposed deliveries of a name load (and hash) alike."""
+    """Trimmed text in NFC without invisible format characters, so composed and decomposed deliveries
+    of a name, or a dossier code with a zero-width space pasted in, load (and hash) alike."""
     if value is None:
         return None
     if type(value) is not str:
         value = str(value)
     if not value.isascii():
-        value = unicodedata.normalize("NFC", value)
+        value = drop_invisible(unicodedata.normalize("NFC", value))
     return value.strip() or None
 
 
@@ -269,7 +270,7 @@ class RecordMapper:
 
     def map(self, record: dict[str, Any]) -> MappedRecord:
         if SHAPE_ERROR in record:
-            raise RowRejection("malformed_record", f"the record {record[SHAPE_ERROR]}")
+            raise RowRejection(record.get(SHAPE_CODE, "malformed_record"), f"the record {record[SHAPE_ERROR]}")
         work: list[Any] = [None] * len(self._names)
         for index, canonical, personal in self._inputs:
             value = self.source_value(record, canonical)

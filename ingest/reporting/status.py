@@ -54,6 +54,23 @@ def _print_loads(conn: psycopg.Connection, limit: int) -> None:
         print("  (no loads yet)")
 
 
+def _print_key_fingerprints(conn: psycopg.Connection) -> None:
+    """Which personal-data keys the loads hashed with: more than one means the same person has
+    unrelated hashes in the warehouse."""
+    keys = conn.execute(
+        "select pii_key_fingerprint, min(load_id), max(load_id), count(*) from audit.loads"
+        " where pii_key_fingerprint is not null and status in ('loaded', 'quarantined')"
+        " group by 1 order by max(load_id) desc"
+    ).fetchall()
+    if len(keys) == 1:
+        print(f"\nPersonal-data key: fingerprint {keys[0][0]} for every load")
+    elif keys:
+        print(f"\nWARNING: loads hashed personal data with {len(keys)} different keys; the same person has "
+              "unrelated hashes across them:")
+        for fingerprint, first, last, count in keys:
+            print(f"  key {fingerprint}: {count:,} load(s), load {first} to {last}")
+
+
 def _print_latest_failures(conn: psycopg.Connection, run: Run) -> None:
     """Every failure of the run on one line: where, which expectation, which column, which keys."""
     checks = failed_checks(conn, run.run_id)
@@ -89,5 +106,6 @@ def print_status(warehouse_url: str, limit: int = 15) -> None:
         runs = recent_runs(conn, limit)
         _print_runs(runs)
         _print_loads(conn, limit)
+        _print_key_fingerprints(conn)
         if runs:
             _print_latest_failures(conn, runs[0])

@@ -118,3 +118,19 @@ def exclusive_ingest(warehouse_url: str, wait_seconds: float = 3600.0):
             yield
         finally:
             conn.execute("select pg_advisory_unlock(%s)", (INGEST_LOCK_KEY,))
+
+
+def record_key_fingerprint(conn: psycopg.Connection, load_id: int, fingerprint: str) -> str | None:
+    """Store the fingerprint of the personal-data key a load hashes with. When the previous load with
+    rows used another key, returns a note saying so: the same person now hashes differently."""
+    previous = conn.execute(
+        "select load_id, pii_key_fingerprint from audit.loads where load_id < %s and pii_key_fingerprint is not null"
+        " and status in ('loaded', 'quarantined') order by load_id desc limit 1",
+        (load_id,),
+    ).fetchone()
+    conn.execute("update audit.loads set pii_key_fingerprint = %s where load_id = %s", (fingerprint, load_id))
+    if previous is None or previous[1] == fingerprint:
+        return None
+    return (f"pii_key_changed: personal data hashed with key {fingerprint}, load {previous[0]} with key "
+            f"{previous[1]}: the same person has other hashes now (restore the previous PARWH_PII_KEY, or "
+            "reload the earlier files with this one)")

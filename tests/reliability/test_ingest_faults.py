@@ -146,7 +146,7 @@ def test_two_loaders_racing_on_the_same_file_load_it_once(fresh_database, tmp_pa
     with reliability.fault("two loaders racing on one file"):
         export = write_export(tmp_path / "race.csv", 20_000, "RACE")
         env = cli_env(fresh_database, tmp_path)
-        code = ("import sys; from ingest import loader; "
+        code = ("import sys; from ingest.landing import loader; "
                 f"r = loader.land_file({fresh_database!r}, {str(export)!r}); print(r.status)")
         procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
                  for _ in range(2)]

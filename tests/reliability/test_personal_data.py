@@ -1,19 +1,26 @@
 """No personal data in clear anywhere in the database, read from a real `pg_dump` of it: loaded rows,
 their events (supplements, processing steps and their handlers) and rejected rows - whether rejected
-for a value, for a broken shape (a ragged CSV row, a JSON line cut short) or for a bad nested event."""
+for a value, for a broken shape (a ragged CSV row, a JSON line cut short) or for a bad nested event.
+The hostile files of tests/fixtures/bad/ (a quote left open swallowing a record, a file without a
+header row, personal data that is not a string) are also searched for in everything a user sees:
+the dump, `parwh ingest` and `parwh status` output, the quarantine notes and the report site."""
 
 from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from ingest.cli import main
 from ingest.landing import loader
 from tests.unit.landing.test_ingest_unit import PROVINCIAL_HEADER, provincial_row
+
+from .bad_corpus import CORPUS
 
 pytestmark = pytest.mark.warehouse
 
@@ -93,3 +100,53 @@ def test_no_clear_personal_data_in_a_dump_of_the_warehouse(fresh_database, tmp_p
     secrets = [*APPLICANTS, *APPLICANTS.values(), *HANDLERS]
     leaked = [secret for secret in secrets if secret in dump]
     assert not leaked, f"personal data in clear in the dump: {leaked}"
+
+
+# The clear personal values in each hostile file of the corpus (numbers as JSON writes them).
+HOSTILE = {
+    "unclosed_quote.csv": ["Phan Thị Mởđầu", "079188000001", "Đinh Văn Mởngoặc", "079188000002", "Tạ Thị Bịnuốt",
+                           "079188000003", "Lưu Văn Sauđó", "079188000004"],
+    "no_header_row.csv": ["Mai Thị Khôngtiêuđề", "079188000011", "Hồ Văn Dòngnhì", "079188000012"],
+    "json_personal_not_strings.jsonl": [
+        "Kiều Thị Sốnguyên", "79188000021", "Quách", "Văn Đốitượng", "Tôn Nữ", "Thị Mảng", "79188000023",
+        "079188000024", "Vương Văn Lồngnhau", "79188000025", "79188000026", "Cán Bộ Đốitượng", "Ninh Thị Yaml",
+        "079188000027", "Lạc Văn Nháyđơn", "79188000028", "Âu Thị Chấmphẩy", "079188000029"],
+    "json_first_line_array.json": ["Thân Văn Mảngđầu", "079188000031"],
+}
+
+
+def test_hostile_files_leave_no_clear_personal_data_anywhere(fresh_database, tmp_path, monkeypatch, capsys,
+                                                             reliability):
+    landing, site = tmp_path / "landing", tmp_path / "site"
+    landing.mkdir()
+    for name in HOSTILE:
+        shutil.copyfile(CORPUS / name, landing / name)
+    for variable, value in {"WAREHOUSE_URL": fresh_database, "PARWH_PII_KEY": "hostile-test-key",
+                            "PARWH_LANDING_DIR": landing, "PARWH_ARCHIVE_DIR": tmp_path / "archive",
+                            "PARWH_QUARANTINE_DIR": tmp_path / "quarantine", "PARWH_SITE_DIR": site,
+                            "PARWH_LOCAL_DIR": tmp_path / "local"}.items():
+        monkeypatch.setenv(variable, str(value))
+    with reliability.bad_input("personal data in hostile files, everywhere a user looks"):
+        assert main(["ingest", "--no-gate", str(landing)]) == 1
+        ingest = capsys.readouterr()
+        assert main(["status"]) == 0 and main(["site"]) == 0
+        shown = capsys.readouterr()
+        with psycopg.connect(fresh_database) as conn:
+            loads = conn.execute("select file_name, status, rows_read, rows_loaded, rows_rejected from audit.loads"
+                                 " order by file_name").fetchall()
+            rejected = {code for (code,) in conn.execute("select record->>'Mã hồ sơ' from audit.rejected_rows")}
+        # every record accounted for: the swallowed dossier is rejected, not lost inside another one
+        assert [(name, status) for name, status, *_ in loads] == [
+            ("json_first_line_array.json", "loaded"), ("json_personal_not_strings.jsonl", "loaded"),
+            ("no_header_row.csv", "rejected"), ("unclosed_quote.csv", "loaded")]
+        assert all(read == loaded + rejected_rows for _, _, read, loaded, rejected_rows in loads)
+        assert {"UQ-2", "UQ-3"} <= rejected and loads[3][2:] == (4, 2, 2)
+
+        seen = {"pg_dump": _pg_dump(fresh_database), "parwh ingest": ingest.out + ingest.err,
+                "parwh status and site": shown.out + shown.err}
+        notes = [*(tmp_path / "quarantine").rglob("*.why.txt"), *site.rglob("*.html"), *site.rglob("*.csv")]
+        seen |= {str(p.relative_to(tmp_path)): p.read_text(encoding="utf-8", errors="replace") for p in notes}
+        assert any(name.endswith(".why.txt") for name in seen) and any("rejected_rows" in n for n in seen)
+        secrets = [value for values in HOSTILE.values() for value in values]
+        leaked = {where: [s for s in secrets if s in text] for where, text in seen.items()}
+        assert not any(leaked.values()), f"personal data in clear: {leaked}"

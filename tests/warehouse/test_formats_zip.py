@@ -125,8 +125,9 @@ def test_parwh_ingest_of_a_zip_with_a_bad_member_quarantines_the_archive(fresh_d
     landing = tmp_path / "landing"
     landing.mkdir()
     bundle(tmp_path, {"ghi_chu.pdf": b"%PDF-1.4"}).rename(landing / "bundle.zip")
-    env = {**os.environ, "WAREHOUSE_URL": fresh_database, "PARWH_PII_KEY": "cli-zip", "PARWH_LANDING_DIR": str(landing),
-           "PARWH_ARCHIVE_DIR": str(tmp_path / "archive"), "PARWH_QUARANTINE_DIR": str(tmp_path / "quarantine"),
+    env = {**os.environ, "WAREHOUSE_URL": fresh_database, "PARWH_PII_KEY": "cli-zip-key",
+           "PARWH_LANDING_DIR": str(landing), "PARWH_ARCHIVE_DIR": str(tmp_path / "archive"),
+           "PARWH_QUARANTINE_DIR": str(tmp_path / "quarantine"),
            "PARWH_SITE_DIR": str(tmp_path / "site"), "PARWH_LOCAL_DIR": str(tmp_path / "local")}
     proc = subprocess.run([sys.executable, "-m", "ingest.cli", "ingest", str(landing), "--province", "01"],
                           capture_output=True, text=True, env=env, timeout=300)

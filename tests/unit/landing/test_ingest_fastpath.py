@@ -24,7 +24,8 @@ CELLS = st.text(max_size=25) | st.sampled_from([
     "", " ", "Đang xử lý", "Đã trả kết quả", "Không rõ", "31/02/2025 08:00", "04/03/2025 08:30", "4/3/2025 8:30",
     "04/03/2025 08:30:15", "29/02/2024 23:59", "01/01/1989 00:00", "05/03/2025", "-1", "1e999999", "NaN",
     "50,000", "٣", "00", "79", "H-1", "H-2", "04/03/2025 09:00; 04/03/2025 11:00", "x; 04/03/2025 09:00",
-    "Trực tuyến", "Bồ câu", "Có", "Không", "Cổng tỉnh", " Toàn trình ", "Mức độ 3"])
+    "Trực tuyến", "Bồ câu", "Có", "Không", "Cổng tỉnh", " Toàn trình ", "Mức độ 3",
+    "H\u200b-1", "\ufeffĐã trả kết quả", "04/03/2025\u2060 08:30", "Nguyễn\u00ad Văn", "\u200b"])
 SETTINGS = settings(deadline=None, max_examples=600, suppress_health_check=list(HealthCheck))
 
 
