@@ -28,7 +28,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ingest.landing import archives, profiles, readers
+from ingest.landing import archives, csv_fast_path, profiles, readers
 from ingest.landing.errors import FileRejected, RowRejection
 from ingest.landing.formats import (
     ARCHIVE_SUFFIXES,
@@ -345,7 +345,7 @@ def _stream(opened: OpenedFile, mapper: RecordMapper, redact: _Redactor, sink: _
 
     if opened.rows is not None:
         headers = opened.headers
-        map_row = mapper.compile_rows(headers)
+        map_row = csv_fast_path.compile_rows(mapper, headers)
         add_event_lines = sink.events.add
         rows_read = rows_loaded = 0
         for number, row in opened.rows:

@@ -8,10 +8,10 @@ order, so a record with several problems is always rejected for the same first o
 shape, required values, status, other value maps, timestamps, numbers, nested lists, province
 and date-order rules, duplicate key, events.
 
-`map(record)` takes a dict (JSON, spreadsheets, tests) and is the reference.
-`compile_rows(headers)` returns the loader's fast path for CSV rows (lists in header order):
-fused per-column conversions for rows the reference would load, and the reference itself for
-any row that might be rejected, so both give the same answer (tests/unit/landing/test_ingest_fastpath.py).
+`map(record)` takes a dict (JSON, spreadsheets, tests) and is the reference; `_finish` holds the
+checks every path shares. ingest.landing.csv_fast_path compiles the same plan, per column of a
+CSV header, into the loader's fast path, and falls back to `_finish` for any row that might be
+rejected, so both give the same answer (tests/unit/landing/test_ingest_fastpath.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import hashlib
 import unicodedata
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from operator import itemgetter
 from typing import Any
 
 from ingest.landing.errors import RowRejection
@@ -281,201 +280,6 @@ class RecordMapper:
         split_sources = {c: _text(record.get(header)) if header else None
                          for _, _, pairs in self._split_events for c, header in pairs}
         return self._finish(work, record, split_sources)
-
-    def compile_rows(self, headers: list[str]) -> Callable[[list[str]], tuple[list[str], list]]:
-        """A function mapping one CSV row (a list in header order) to (output values, events).
-
-        Output values are strings, "" for NULL (the reference never produces an empty string, so
-        the two cannot be confused; the loader COPYs with NULL ''). Raises RowRejection.
-
-        Fast path: each output column is a fused, remembered function of its raw cell (text,
-        required, value map, timestamp, number: everything the reference does to that column).
-        If any of them would reject, or a cross-column rule fails, the row goes through the
-        reference (`_finish`), which picks the first problem in the fixed order. So the fast
-        path only ever answers for rows the reference would load, and answers the same.
-        """
-        reference = self._reference_rows(headers)
-        fast = self._fast_rows(headers, reference)
-        return fast or (lambda row: self._as_output(reference(row)))
-
-    def _reference_rows(self, headers: list[str]) -> Callable[[list[str]], MappedRecord]:
-        plan = self.row_plan(headers)
-        width = len(headers)
-        blank = [None] * len(self._names)
-        steps = [(position, work, personal, self._text_memos.get(canonical, _text))
-                 for position, work, canonical, personal in plan]
-        position = {h: i for i, h in enumerate(headers)}
-        split_positions = [(c, position.get(header) if header else None)
-                           for _, _, pairs in self._split_events for c, header in pairs]
-        hasher = self.hash
-
-        def map_row(row: list[str]) -> MappedRecord:
-            if len(row) != width:
-                raise RowRejection("malformed_record", f"the record has {len(row)} fields, the header has {width}")
-            work = blank[:]
-            for source, index, personal, convert in steps:
-                work[index] = hasher(_text(row[source])) if personal else convert(row[source])
-            split_sources = {c: (_text(row[p]) if p is not None else None) for c, p in split_positions}
-            return self._finish(work, None, split_sources)
-
-        return map_row
-
-    @staticmethod
-    def _as_output(mapped: MappedRecord) -> tuple[list[str], list]:
-        return ["" if v is None else v for v in mapped.row], mapped.events
-
-    def _fused(self, canonical: str, virtual_status_code: bool = False) -> Callable[[str | None], Any]:
-        """Everything the reference does to one column's raw value, as one function; _REJECT if it would reject."""
-        profile = self.profile
-        personal = canonical in profile.personal_data
-        required = canonical in profile.required
-        lookup = self._status[2] if virtual_status_code else (
-            next((m for i, m in self._maps if self._names[i] == canonical), None))
-        is_time = canonical in profile.timestamps and not virtual_status_code
-        number = next((convert for i, convert in self._numbers if self._names[i] == canonical), None)
-        parse_time = self._parse_time
-        hasher = self.hash
-        if is_time and not required and lookup is None and number is None and not personal:
-            return parse_time.converter(canonical, _text, _REJECT)
-        if personal and not required:
-            return _hashing_converter(hasher)
-        if required and not personal and lookup is None and not is_time and number is None:
-            def required_text(raw: str | None) -> Any:
-                value = (raw.strip() if raw.isascii() else (_text(raw) or "")) if raw else ""
-                return value or _REJECT
-
-            return required_text
-
-        def convert(raw: str | None) -> Any:
-            try:
-                value = hasher(_text(raw)) if personal else _text(raw)
-                if required and not value:
-                    return _REJECT
-                if lookup is not None:
-                    value = lookup(value)
-                elif is_time and value:
-                    value = parse_time(value, canonical)
-                if number is not None and value and not virtual_status_code:
-                    value = number(value)
-            except RowRejection:
-                return _REJECT
-            return "" if value is None else value
-
-        return convert
-
-    def _fast_rows(self, headers: list[str], reference) -> Callable[[list[str]], tuple[list[str], list]] | None:
-        profile = self.profile
-        columns = self.columns
-        if profile.lists or self._nested_events or any(c not in columns for c in profile.columns) \
-                or any(c not in columns for c in profile.personal_data):
-            return None
-        if self.province is not None and not (self.province.isascii() and self.province.isdigit()
-                                              and len(self.province) <= 2):
-            return None
-        position = {h: i for i, h in enumerate(headers)}
-        width = len(headers)
-        unique = {profile.key_column, *profile.personal_data, *profile.timestamps}
-        slots: list[tuple[str, bool]] = [(c, False) for c in [*profile.columns, *profile.personal_data]]
-        if self._status is not None:
-            slots.append(("status_code", True))
-        template: list[Any] = [""] * len(columns)
-        cached, stamps, direct = [], [], []      # (source position, output position, function)
-        layout = self._parse_time.layout()
-        for canonical, is_status_code in slots:
-            function = self._fused("status" if is_status_code else canonical, is_status_code)
-            header = self.header_map.get("status" if is_status_code else canonical)
-            target = columns.index(canonical)
-            if header is None or header not in position:
-                constant = function(None)
-                if constant is _REJECT:
-                    return None       # every row would be rejected: leave it all to the reference
-                template[target] = constant
-                continue
-            # Inlined timestamps treat an empty cell as NULL, so a required one keeps its own check.
-            inline = canonical in profile.timestamps and canonical not in profile.required and layout
-            group = stamps if inline else direct if canonical in unique else cached
-            group.append((position[header], target, function))
-        caches: list[dict[str, Any]] = [{} for _ in cached]
-        cached_functions = [f for _, _, f in cached]
-        cached_sources = [s for s, _, _ in cached]
-        cached_targets = [t for _, t, _ in cached]
-        stamp_sources = [s for s, _, _ in stamps]
-        stamp_functions = [f for _, _, f in stamps]
-        direct_sources = [s for s, _, _ in direct]
-        direct_targets = [t for _, t, _ in direct]
-        if len(columns) < 2:
-            return None
-        direct_functions = [f for _, _, f in direct]
-        # One gather puts every value in its output place: template constants, then the computed ones.
-        order = list(range(len(columns)))
-        base = len(columns)
-        for i, target in enumerate(cached_targets + [t for _, t, _ in stamps] + direct_targets):
-            order[target] = base + i
-        gather = itemgetter(*order)
-        # itemgetter returns a bare value for one index: a repeated last index keeps it a tuple
-        # (zip below stops at the shorter side).
-        take_cached = itemgetter(*cached_sources, *cached_sources[-1:]) if cached_sources else (lambda row: ())
-        take_direct = itemgetter(*direct_sources, *direct_sources[-1:]) if direct_sources else (lambda row: ())
-        take_stamps = itemgetter(*stamp_sources, *stamp_sources[-1:]) if stamp_sources else (lambda row: ())
-        length, split, dates, times = layout or (-1, 0, {}, {})
-        gso = columns.index("gso_code") if self._portal else None
-        received, finished, due = (columns.index(c) for c in ("received_at", "finished_at", "due_at")) \
-            if self._portal else (None, None, None)
-        province = self.province.zfill(2) if self.province else ""
-        key_at = columns.index(profile.key_column) if profile.key_column in columns else None
-        seen = self._seen_keys
-        split_positions = [(c, position.get(header) if header else None)
-                           for _, _, pairs in self._split_events for c, header in pairs]
-        split_events = self._events
-        supplement_count = columns.index("supplement_count") if "supplement_count" in columns else None
-
-        def fill_misses(values: list[Any], raws: tuple) -> None:
-            for i, value in enumerate(values):
-                if value is _MISS:
-                    raw = raws[i]
-                    value = values[i] = cached_functions[i](raw)
-                    cache = caches[i]
-                    if len(cache) < _CACHE_LIMIT:
-                        cache[raw] = value
-
-        def map_row(row: list[str]) -> tuple[list[str], list]:
-            if len(row) != width:
-                return self._as_output(reference(row))
-            raws = take_cached(row)
-            values = [cache.get(raw, _MISS) for cache, raw in zip(caches, raws, strict=False)]
-            if _MISS in values:
-                fill_misses(values, raws)
-            # Timestamps laid out like the first format, both halves seen before: no call at all.
-            values += ["" if not raw else f"{day} {clock}" if len(raw) == length
-                       and (day := dates.get(raw[:split])) and day != "!" and (clock := times.get(raw[split:]))
-                       else convert(raw)
-                       for convert, raw in zip(stamp_functions, take_stamps(row), strict=False)]
-            values += [function(raw) for function, raw in zip(direct_functions, take_direct(row), strict=False)]
-            if _REJECT in values:
-                return self._as_output(reference(row))
-            out = list(gather(template + values))
-            if gso is not None:
-                code = out[gso] or province
-                if not (code and code.isascii() and code.isdigit() and len(code) <= 2):
-                    return self._as_output(reference(row))
-                out[gso] = code.zfill(2)
-                start, end, deadline = out[received], out[finished], out[due]
-                if start and ((end and end < start) or (deadline and deadline[:10] < start[:10])):
-                    return self._as_output(reference(row))
-            key = (out[key_at] or None) if key_at is not None else None
-            if key in seen:
-                return self._as_output(reference(row))
-            seen.add(key)
-            events: list = []
-            if split_positions and any(row[p] for _, p in split_positions if p is not None):
-                sources = {c: (_text(row[p]) if p is not None else None) for c, p in split_positions}
-                if any(sources.values()):
-                    events = split_events(None, sources)   # may reject, after the key is taken, as the reference
-                    if supplement_count is not None and not out[supplement_count] and events:
-                        out[supplement_count] = str(sum(1 for kind, _, _ in events if kind == "supplement"))
-            return out, events
-
-        return map_row
 
     # ---- the checks, in their fixed order ----------------------------------------------------
     def _finish(self, work: list[Any], record: dict[str, Any] | None,
