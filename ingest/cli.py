@@ -1,19 +1,31 @@
 """`parwh`: the command line of the PAR warehouse.
 
 Exit codes: 0 everything loaded / built, 1 a file (or a row) was rejected or a gate / build failed,
-2 usage or configuration errors (argparse's own convention).
+2 usage or configuration errors (argparse's own convention), in one line, before any work: every
+argument and every PARWH_* setting is checked first. 130 / 143 interrupted (SIGINT / SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
+import os
+import signal
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that dbt cancels its queries and every `finally` runs."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)   # one is enough: let the clean-up finish
+    raise Terminated()
 
 
 def _run_id(prefix: str = "cli") -> str:
@@ -97,38 +109,60 @@ def _expand(paths_given: list[str]) -> list[Path]:
         path = Path(given)
         if path.is_dir():
             files.extend(pending_files(path))
-        elif path.exists():
+        elif os.path.lexists(path):   # a link is checked (and rejected) when it is landed, not here
             files.append(path)
         else:
             raise FileNotFoundError(f"no such file or folder: {given}")
     return files
 
 
-def ingest_files(url: str, files: list[Path], *, profile: str | None, province: str | None,
-                 dry_run: bool, run_id: str, gate: bool = True) -> list:
-    """Land each file, gate each load, file each landing file away, holding the ingest lock."""
-    from ingest import audit
+def _folders(paths_given: list[str]) -> list[Path]:
+    """The folders named: links found in them must not lead out of them."""
+    return [Path(given).absolute() for given in paths_given if Path(given).is_dir()]
 
-    results = []
-    lock = audit.exclusive_ingest(url) if not dry_run else contextlib.nullcontext()
-    with lock:
-        for path in files:
-            if not dry_run and not path.exists():  # filed away by another ingest while this one waited
-                continue
+
+def _root_of(path: Path, folders: list[Path]) -> Path:
+    """The folder a file was found in (the innermost folder named that holds it), else its own folder."""
+    where = path.absolute()
+    holding = [folder for folder in folders if where.is_relative_to(folder)]
+    return max(holding, key=lambda folder: len(folder.parts)) if holding else where.parent
+
+
+def ingest_files(url: str, files: list[Path], *, profile: str | None, province: str | None,
+                 dry_run: bool, run_id: str, gate: bool = True, folders: list[Path] | None = None,
+                 reload: bool = False) -> list:
+    """Land each file, gate each load, file each landing file away. One bad file never stops the
+    others: a file that cannot be moved out of landing/ is reported after the rest are done
+    (FilingError). Each file is read without holding the ingest lock; its commit takes it."""
+    from ingest import loader
+    from ingest.landing import FilingError
+
+    results, filing_errors = [], []
+    for path in files:
+        if not dry_run and not os.path.lexists(path):  # filed away by another ingest meanwhile
+            continue
+        try:
             results.extend(_ingest_one(url, path, profile=profile, province=province, dry_run=dry_run,
-                                       run_id=run_id, gate=gate))
+                                       run_id=run_id, gate=gate, root=_root_of(path, folders or []), reload=reload))
+        except FilingError as exc:
+            print(f"parwh: error: {exc}", file=sys.stderr)
+            filing_errors.append(exc)
+    if not dry_run:
+        loader.refresh_statistics(url, results)
+    if filing_errors:
+        raise filing_errors[0]
     return results
 
 
 def _ingest_one(url: str | None, path: Path, *, profile: str | None, province: str | None, dry_run: bool,
-                run_id: str, gate: bool) -> list:
+                run_id: str, gate: bool, root: Path | None = None, reload: bool = False) -> list:
     """The loads of one landing file: the file itself, or each member of a .zip."""
     from ingest import landing, loader
 
     bars = _ProgressBars()
     try:
         loads = loader.land_path(url, path, profile_name=profile, province=province, run_id=run_id,
-                                 dry_run=dry_run, progress=bars)
+                                 dry_run=dry_run, progress=bars, root=root, reload=reload)
     finally:
         bars.close()
     for result in loads:
@@ -138,7 +172,7 @@ def _ingest_one(url: str | None, path: Path, *, profile: str | None, province: s
             outcome = run_raw_gate(url, result.load_id, run_id)
             if outcome.outcome == "fail":
                 result.status, result.error = "quarantined", outcome.message()
-    if not dry_run:
+    if not dry_run and not any(r.keep_in_landing for r in loads):
         # A .zip moves as a whole: to the archive when every member loaded, else to quarantine.
         bad = [r for r in loads if r.status not in ("loaded", "duplicate")]
         landing.file_away(path, bad[0].status if bad else "loaded",
@@ -166,19 +200,26 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return EXIT_OK
     url = None if args.dry_run else _warehouse_url()
     results = ingest_files(url, files, profile=args.profile, province=args.province, dry_run=args.dry_run,
-                           run_id=args.run_id or _run_id(), gate=not args.no_gate)
+                           run_id=args.run_id or _run_id(), gate=not args.no_gate, folders=_folders(args.paths),
+                           reload=args.reload)
     print_load_table(results)
     return EXIT_OK if all(r.ok and not r.rows_rejected for r in results) else EXIT_FAILED
 
 
 # ---- publish (index publications) --------------------------------------------------------
 def cmd_publish(args: argparse.Namespace) -> int:
-    from ingest.indices.publish import publish_file
+    from ingest.indices.publish import PublishResult, publish_file
 
+    files, folders = _expand(args.paths), _folders(args.paths)
     url = _warehouse_url()
     run_id = args.run_id or _run_id()
-    results = [publish_file(url, path, index_code=args.index, edition_year=args.edition, run_id=run_id)
-               for path in _expand(args.paths)]
+    results = []
+    for path in files:   # one bad file never stops the others
+        try:
+            results.append(publish_file(url, path, index_code=args.index, edition_year=args.edition, run_id=run_id,
+                                        reload=args.reload, root=_root_of(path, folders)))
+        except ValueError as exc:   # no reader for its name, no edition year: recorded as failed if started
+            results.append(PublishResult(path.name, None, None, "rejected", error=str(exc)))
     for r in results:
         print(f"{r.name}  {r.profile}  load {r.load_id}  {r.rows_loaded} rows  {r.status}"
               f"{'  gate ' + r.gate_outcome if r.gate_outcome else ''}")
@@ -213,6 +254,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     run_id = args.run_id or _run_id()
     purpose = " ".join(["parwh build", *(["--full-refresh"] if args.full_refresh else []),
                         *([f"--as-of {args.as_of}"] if args.as_of else [])])
+    # SIGTERM unwinds like Ctrl-C: dbt cancels its queries and the lease is given back.
+    signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         with marts_lease.held(url, purpose=purpose):
             return build_and_gate(url, run_id=run_id, full_refresh=args.full_refresh, as_of=args.as_of)
@@ -276,8 +319,46 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-07-01") from None
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+    return value
+
+
+def _province_code(text: str) -> str:
+    """A GSO province code on the 63- or the 34-province list ("1" and "01" alike)."""
+    from ingest import provinces
+
+    code = text.strip()
+    if code.isascii() and code.isdigit() and len(code) <= 2 and \
+            code.zfill(2) in {p.gso_code for p in provinces.provinces()}:
+        return code.zfill(2)
+    raise argparse.ArgumentTypeError(f"{text!r} is not a province code (a 2-digit GSO code such as 01 or 79, "
+                                     "on the 63- or the 34-province list)")
+
+
+def _period(text: str) -> str:
+    from ingest.indices import periods
+
+    try:
+        return periods.parse(text).label
+    except periods.PeriodError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit 2)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="parwh", description="PAR Warehouse command line")
+    parser = _Parser(prog="parwh", description="PAR Warehouse command line")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -291,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_keygen)
 
     p = sub.add_parser("sample", help="write synthetic portal exports (clearly labelled synthetic)")
-    p.add_argument("--dossiers", type=int, default=2000)
+    p.add_argument("--dossiers", type=_positive_int, default=2000)
     p.add_argument("--out", default="landing")
     p.add_argument("--seed", type=int, default=20250701)
     p.add_argument("--until", type=_date, default=date(2026, 11, 20), help="last receipt date (default 2026-11-20)")
@@ -300,8 +381,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="land files (or folders of files) into raw, one load per file")
     p.add_argument("paths", nargs="+")
     p.add_argument("--profile", help="source profile to use instead of detecting it from the header")
-    p.add_argument("--province", help="GSO code of the province, for exports without a province column")
+    p.add_argument("--province", type=_province_code,
+                   help="GSO code of the province, for exports without a province column")
     p.add_argument("--dry-run", action="store_true", help="read and check the files, load nothing")
+    p.add_argument("--reload", action="store_true",
+                   help="load files again even when the same content was loaded with the same arguments")
     p.add_argument("--no-gate", action="store_true", help="skip the raw validation gate (not for production)")
     p.add_argument("--run-id")
     p.set_defaults(func=cmd_ingest)
@@ -309,10 +393,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("publish", help="land index publications (PCI, PAPI, 766, PAR INDEX / SIPAS / ICT template),"
                                        " one load per file")
     p.add_argument("paths", nargs="+")
-    p.add_argument("--index", help="index code (PCI, PAPI, DVC766, PAR_INDEX, SIPAS, ICT_INDEX) instead of"
-                                   " detecting it from the file name")
-    p.add_argument("--edition", help="edition year (2016) or 766 period (2025-Q3, 2025-10, 2025-YTD-10), when"
-                                     " neither the sheet nor the file name says it")
+    p.add_argument("--index", choices=["PCI", "PAPI", "DVC766", "PAR_INDEX", "SIPAS", "ICT_INDEX"],
+                   help="index code instead of detecting it from the file name")
+    p.add_argument("--edition", type=_period,
+                   help="edition year (2016) or 766 period (2025-Q3, 2025-10, 2025-YTD-10), when neither the sheet"
+                        " nor the file name says it")
+    p.add_argument("--reload", action="store_true",
+                   help="load files again even when the same content was loaded with the same arguments")
     p.add_argument("--run-id")
     p.set_defaults(func=cmd_publish)
 
@@ -327,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_site)
 
     p = sub.add_parser("status", help="the last runs and loads with their outcome")
-    p.add_argument("--limit", type=int, default=15)
+    p.add_argument("--limit", type=_positive_int, default=15)
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("lease", help="who holds the marts (one builder at a time); --release frees a dead holder's")
@@ -340,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_airflow)
 
     p = sub.add_parser("demo", help="sample data -> nightly DAG (airflow dags test) -> report site")
-    p.add_argument("--dossiers", type=int, default=2000)
+    p.add_argument("--dossiers", type=_positive_int, default=2000)
     p.set_defaults(func=cmd_demo)
     return parser
 
@@ -354,9 +441,11 @@ def main(argv: list[str] | None = None) -> int:
     from ingest.archives import LimitSettingError
     from ingest.pii import MissingKeyError
     from ingest.profiles import ProfileError
+    from ingest.settings import check_all_settings
     from ingest.warehouse import WarehouseError
 
     try:
+        check_all_settings()
         return args.func(args)
     except (WarehouseError, MissingKeyError, ProfileError, FileNotFoundError, LimitSettingError) as exc:
         print(f"parwh: error: {exc}", file=sys.stderr)
@@ -367,9 +456,10 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # disk full, no permission on landing/, archive/, site/: nothing of the warehouse lost
         print(f"parwh: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("parwh: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        print(f"parwh: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """What the DAG tasks do, kept out of the DAG files so they parse fast and stay testable without Airflow.
 
 landing/ holds portal exports; landing/indices/ holds index publications (PCI, PAPI, 766, the
-long template). Each file is one load, taken under the warehouse ingest lock, and moves to
+long template). Each file is one load, committed under the warehouse ingest lock, and moves to
 archive/ or quarantine/ afterwards. Each run judges the marts at one day (its window), derived
 from the run's date alone, so re-running a day gives the same marts whatever ran before.
 """
@@ -82,7 +82,8 @@ def load_portal_file(warehouse_url: str, path: Path, run_id: str) -> list[FileLo
     """One portal export (a .zip: one load per member), gated, then archived or quarantined."""
     from ingest.cli import ingest_files
 
-    results = ingest_files(warehouse_url, [Path(path)], profile=None, province=None, dry_run=False, run_id=run_id)
+    results = ingest_files(warehouse_url, [Path(path)], profile=None, province=None, dry_run=False, run_id=run_id,
+                           folders=[paths().landing])
     loads = [FileLoad(r.name, r.load_id, r.status, r.rows_loaded, r.rows_rejected,
                       r.error if r.status not in ("loaded", "duplicate") else None) for r in results]
     for load in loads:
@@ -92,20 +93,22 @@ def load_portal_file(warehouse_url: str, path: Path, run_id: str) -> list[FileLo
 
 def publish_index_file(warehouse_url: str, path: Path, run_id: str) -> FileLoad | None:
     """One index publication, checked, then archived or quarantined; None when another run took it."""
-    from ingest import audit, landing
+    import os
+
+    from ingest import landing
     from ingest.indices.publish import publish_file
 
     path = Path(path)
-    with audit.exclusive_ingest(warehouse_url):
-        if not path.exists():  # another ingest filed it away while this one waited for the lock
-            log.info("%s: already taken by another ingest", path.name)
-            return None
-        try:
-            result = publish_file(warehouse_url, path, run_id=run_id)
-            load = FileLoad(path.name, result.load_id, result.status, result.rows_loaded, 0,
-                            result.error if result.status not in ("loaded", "duplicate") else None)
-        except ValueError as exc:  # no reader for the file name: nothing was loaded
-            load = FileLoad(path.name, None, "rejected", error=str(exc))
+    if not os.path.lexists(path):  # another ingest filed it away already
+        log.info("%s: already taken by another ingest", path.name)
+        return None
+    try:
+        result = publish_file(warehouse_url, path, run_id=run_id, root=_index_folder(paths().landing))
+        load = FileLoad(path.name, result.load_id, result.status, result.rows_loaded, 0,
+                        result.error if result.status not in ("loaded", "duplicate") else None)
+    except ValueError as exc:  # no reader for the file name: nothing was loaded
+        load = FileLoad(path.name, None, "rejected", error=str(exc))
+    if load.error is None or not load.error.startswith("file_changed_while_read"):
         landing.file_away(path, load.status, load.error)
     _log_load(load)
     return load

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest.errors import FileRejected
+from ingest.intake import check_time, open_regular
 from ingest.settings import InputLimits
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ def _csv_error(path: Path, where: str, exc: csv.Error, limits: InputLimits) -> F
 
 
 def _open_csv(path: Path, limits: InputLimits) -> OpenedFile:
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         head = fh.read(SNIFF_BYTES)
     encoding = _detect_encoding(head)
     _reject_binary(path, head, encoding)
@@ -145,7 +146,7 @@ def _open_csv(path: Path, limits: InputLimits) -> OpenedFile:
     lines = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()
     first_line = lines[0] if lines else ""
     delimiter = max([",", ";", "\t"], key=first_line.count)
-    fh = path.open("r", encoding=encoding, newline="", errors="strict")
+    fh = open_regular(path, "r", encoding=encoding, newline="", errors="strict")
     reader = csv.reader(fh, delimiter=delimiter)
     try:
         headers = next(reader)
@@ -164,9 +165,12 @@ def _open_csv(path: Path, limits: InputLimits) -> OpenedFile:
         raise FileRejected("empty_file", f"{path.name}: the first line (the header) is empty")
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        number = 0
+        number = lines_read = 0
         try:
             for row in reader:
+                lines_read += 1
+                if not lines_read & 0x3FFF:
+                    check_time(f"after data row {number}")
                 # Blank lines (and lines of empty fields) are not records. The first field
                 # usually settles it without looking at the rest.
                 if not (row and row[0].strip()) and not "".join(row).strip():
@@ -221,7 +225,7 @@ def row_as_record(headers: list[str], row: list[str]) -> dict[Any, Any]:
 
 
 def _open_json(path: Path, limits: InputLimits) -> OpenedFile:
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         head = fh.read(SNIFF_BYTES)
     encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else _detect_encoding(head)
     _reject_binary(path, head, encoding)
@@ -234,7 +238,8 @@ def _open_json(path: Path, limits: InputLimits) -> OpenedFile:
 
 def _open_json_array(path: Path, encoding: str, limits: InputLimits) -> OpenedFile:
     try:
-        data = json.loads(path.read_text(encoding=encoding))
+        with open_regular(path, "r", encoding=encoding) as fh:
+            data = json.loads(fh.read())
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise FileRejected("malformed_json", f"{path.name}: not valid JSON: {exc}") from None
     if not isinstance(data, list):
@@ -270,7 +275,7 @@ def _parse_json_line(line: str, max_chars: int) -> dict[Any, Any]:
 
 def _open_json_lines(path: Path, encoding: str, limits: InputLimits) -> OpenedFile:
     max_rows, max_chars = limits.max_rows, limits.max_cell_chars
-    fh = open(path, encoding=encoding, errors="strict")
+    fh = open_regular(path, "r", encoding=encoding, errors="strict")
     first: dict[Any, Any] | None = None
     try:
         for line in fh:
@@ -289,7 +294,9 @@ def _open_json_lines(path: Path, encoding: str, limits: InputLimits) -> OpenedFi
         number = 1
         try:
             yield number, first
-            for line in fh:
+            for lines_read, line in enumerate(fh):
+                if not lines_read & 0x3FFF:
+                    check_time(f"after record {number}")
                 if line.strip():
                     number += 1
                     if number > max_rows:
