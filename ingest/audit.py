@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from datetime import UTC, datetime
 
 import psycopg
@@ -98,20 +99,28 @@ def release(conn: psycopg.Connection, load_id: int) -> None:
     """Nothing to release any more (the loading session itself marks the load as live); kept for callers."""
 
 
+_SWEEP = (
+    "update audit.loads as l set status = 'failed', finished_at = now(),"
+    " error = 'abandoned: the loading process stopped before committing (nothing of it is in raw)'"
+    " where l.status = 'started' and not exists ("
+    "   select 1 from pg_stat_activity as a where a.pid = l.loader_pid"
+    "   and (a.backend_start is null or l.loader_backend_start is null"
+    "        or a.backend_start = l.loader_backend_start))"
+    " returning l.load_id"
+)
+# A session that has just closed may still be listed for a moment while its server process exits.
+SWEEP_RECHECK_SECONDS = 0.3
+
+
 def sweep_abandoned_loads(conn: psycopg.Connection) -> list[int]:
     """Mark 'started' loads whose loading session is gone as 'failed'; returns their ids.
 
     A session is recognised by its pid and start time (the start time of another role's session
     is hidden: then the pid alone keeps the load alive)."""
-    with conn.transaction():
-        failed = [row[0] for row in conn.execute(
-            "update audit.loads as l set status = 'failed', finished_at = now(),"
-            " error = 'abandoned: the loading process stopped before committing (nothing of it is in raw)'"
-            " where l.status = 'started' and not exists ("
-            "   select 1 from pg_stat_activity as a where a.pid = l.loader_pid"
-            "   and (a.backend_start is null or l.loader_backend_start is null"
-            "        or a.backend_start = l.loader_backend_start))"
-            " returning l.load_id")]
+    failed = [row[0] for row in conn.execute(_SWEEP)]
+    if conn.execute("select exists (select 1 from audit.loads where status = 'started')").fetchone()[0]:
+        time.sleep(SWEEP_RECHECK_SECONDS)
+        failed += [row[0] for row in conn.execute(_SWEEP)]
     for load_id in failed:
         log.warning("load %s was abandoned by a crashed process; marked failed", load_id)
     return failed
