@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 LIVE_STATUSES = ("started", "loaded", "quarantined")
 INGEST_LOCK_WAIT_SECONDS = 3600.0
 _LOCK_INGEST = "lock table audit.ingest_lock in exclusive mode"
+_LOCK_INGEST_NOWAIT = "lock table audit.ingest_lock in exclusive mode nowait"
 
 
 def load_key(file_sha256: str, *, reload: bool = False, **arguments: str | None) -> str:
@@ -149,7 +150,7 @@ def exclusive_ingest(warehouse_url: str, wait_seconds: float = INGEST_LOCK_WAIT_
         # The lock lives as long as this transaction; a server-wide idle timeout must not end it.
         conn.execute("set idle_in_transaction_session_timeout = 0")
         try:
-            conn.execute(_LOCK_INGEST + " nowait")
+            conn.execute(_LOCK_INGEST_NOWAIT)
         except psycopg.errors.LockNotAvailable:
             conn.rollback()
             log.warning("another ingest holds the warehouse ingest lock; waiting up to %.0fs", wait_seconds)

@@ -7,6 +7,7 @@ are moved: a file named on the command line elsewhere stays where it is.
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +53,8 @@ def file_away(path: Path, status: str, reason: str | None = None, now: datetime 
         (path.absolute().parent.resolve() / path.name).relative_to(layout.landing.resolve())
     except ValueError:
         return None
+    if not os.path.lexists(path):   # another ingest of the same folder filed it away already
+        return None
     moment = now or datetime.now(UTC)
     if status in ("loaded", "duplicate"):
         folder = layout.archive / f"{moment:%Y}" / f"{moment:%m}" / f"{moment:%d}"
@@ -68,6 +71,8 @@ def file_away(path: Path, status: str, reason: str | None = None, now: datetime 
                                encoding="utf-8")
         shutil.move(str(path), target)
     except OSError as exc:
+        if isinstance(exc, FileNotFoundError) and not os.path.lexists(path):
+            return None   # another ingest of the same folder moved it meanwhile
         # Across file systems a move is a copy then a delete: a copy cut short must not stay behind.
         if target is not None and path.exists():
             for leftover in (target, target.with_name(target.name + SIDECAR_SUFFIX)):
