@@ -142,8 +142,9 @@ def ingest_files(url: str, files: list[Path], *, profile: str | None, province: 
         if not dry_run and not os.path.lexists(path):  # filed away by another ingest meanwhile
             continue
         try:
-            results.extend(_ingest_one(url, path, profile=profile, province=province, dry_run=dry_run,
-                                       run_id=run_id, gate=gate, root=_root_of(path, folders or []), reload=reload))
+            loads = _ingest_one(url, path, profile=profile, province=province, dry_run=dry_run, run_id=run_id,
+                                gate=gate, root=_root_of(path, folders or []), reload=reload)
+            results.extend(r for r in loads if r.status != loader.GONE)
         except FilingError as exc:
             print(f"parwh: error: {exc}", file=sys.stderr)
             filing_errors.append(exc)

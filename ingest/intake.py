@@ -6,7 +6,7 @@ change under it:
   the folder given: a link to a file outside it is rejected as `link_outside_folder`, unread, and
   nothing of the target is quoted anywhere.
 - **That it does not change.** The content hash is taken before reading (a snapshot with the
-  file's size, times and inode) and checked again once every record has been read; when they
+  file's size, modification time and inode) and checked again once every record has been read; when they
   differ the load is rejected as `file_changed_while_read` and nothing of it is committed, so
   the hash recorded is always the hash of the bytes loaded.
 - **How long it takes.** Reading one file has a time budget (PARWH_FILE_SECONDS, default 1800);
@@ -132,11 +132,13 @@ def open_regular(path: Path, mode: str = "rb", **kwargs):
 class Snapshot:
     sha256: str
     size: int
-    identity: tuple[int, ...]      # device, inode, size, mtime, ctime (ns): any write changes it
+    identity: tuple[int, ...]      # device, inode, size, mtime (ns): any write changes it
 
 
 def _identity(info: os.stat_result) -> tuple[int, ...]:
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    # Not ctime: moving the file (another ingest filing it away) changes it, the content not. A
+    # write that puts mtime back is caught by hashing again.
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 def take_snapshot(path: Path) -> Snapshot:

@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import re
 import tempfile
 import time
@@ -51,6 +52,9 @@ COPY_SQL = "copy {} ({}) from stdin with (null '')"  # text format; an empty fie
 # it starts with = or @, or with + or - unless a space ("- item") or a plain number ("-5", "+1.5") follows.
 # Searched in the COPY line, where every value follows a tab.
 _FORMULA = re.compile(r"\t(?:[=@]|[+\-](?!\s|[\d.,]+(?:\t|\n|$)))")
+
+
+GONE = "gone"   # a landing file taken by another ingest while this one read it: no load, no line
 
 
 @dataclass
@@ -463,6 +467,9 @@ def land_file(
             log.exception("reading %s failed", name)
             early_rejection = FileRejected("internal_error", f"{name}: the reader failed: {type(exc).__name__}: {exc}")
         if early_rejection is not None and snapshot is not None:
+            if not os.path.lexists(path):
+                # Another ingest of the same folder filed it away while this one read it: as if never listed.
+                return LoadResult(path, None, None, GONE, name=name, keep_in_landing=True)
             early_rejection = _unless_changed(path, snapshot, early_rejection)
     try:
         if dry_run:

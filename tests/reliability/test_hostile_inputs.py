@@ -107,6 +107,10 @@ def test_an_unreadable_file_is_rejected_and_the_files_after_it_load(fresh_databa
         if shutil.which("setpriv") is None:
             pytest.skip("running as root without setpriv: cannot make a file unreadable")
         command = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *command]
+        reach = subprocess.run([*command[:3], sys.executable, "-c", "import psycopg, sys; psycopg.connect(sys.argv[1])",
+                                fresh_database], capture_output=True, text=True, timeout=HANG_LIMIT)
+        if reach.returncode != 0:   # the embedded server's socket is in a folder of its own user
+            pytest.skip("the warehouse cannot be reached without the capabilities that override file permissions")
     with reliability.fault("a file in the batch that cannot be read (permission denied)"):
         proc = subprocess.run(command, env=cli_env(fresh_database, tmp_path), capture_output=True, text=True,
                               timeout=HANG_LIMIT)
