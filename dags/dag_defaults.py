@@ -7,13 +7,13 @@ Not a DAG file (it defines no DAG). Heavy imports stay inside functions.
 from __future__ import annotations
 
 import contextlib
-import os
 from datetime import timedelta
 
 from airflow.sdk import Asset
 
 from ingest.pipeline import schedule
 from ingest.runtime import task_failures
+from ingest.settings import count_setting
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 # Emitted by portal_ingest / index_publications after a run that loaded something; each one
@@ -23,8 +23,8 @@ INDEX_SCORES = Asset(schedule.INDEX_ASSET_URI)
 
 DEFAULT_ARGS = {
     "owner": "par-warehouse",
-    "retries": int(os.environ.get("PARWH_TASK_RETRIES", "2")),
-    "retry_delay": timedelta(seconds=int(os.environ.get("PARWH_RETRY_DELAY_SECONDS", "60"))),
+    "retries": count_setting("PARWH_TASK_RETRIES", 2),
+    "retry_delay": timedelta(seconds=count_setting("PARWH_RETRY_DELAY_SECONDS", 60)),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=15),
     "execution_timeout": timedelta(hours=2),

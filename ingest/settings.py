@@ -6,6 +6,7 @@ their own folders; the defaults suit a checkout used as the working directory.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,20 +58,38 @@ def paths() -> Paths:
 
 
 class LimitSettingError(ValueError):
-    """A PARWH_* limit setting is not a positive number."""
+    """A PARWH_* setting holds a value that cannot be used (not a number, not finite, not positive)."""
 
 
 def positive_setting(name: str, default: float, kind: type = int) -> float:
-    """A positive number from the environment variable `name`, else the default."""
+    """A positive, finite number from the environment variable `name`, else the default.
+
+    nan, inf, 0, negative numbers and text are refused: a limit of nan or inf would switch the
+    limit off silently."""
     text = os.environ.get(name)
-    if not text:
+    if text is None or not text.strip():
         return default
     try:
-        value = kind(text)
+        value = kind(text.strip())
     except ValueError:
-        raise LimitSettingError(f"{name}={text!r} is not a number") from None
-    if value <= 0:
-        raise LimitSettingError(f"{name}={text!r} must be positive")
+        wanted = "a whole number" if kind is int else "a number"
+        raise LimitSettingError(f"{name}={text!r} is not {wanted}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise LimitSettingError(f"{name}={text!r} must be a positive finite number")
+    return value
+
+
+def count_setting(name: str, default: int) -> int:
+    """A whole number >= 0 from the environment variable `name` (retries, seconds), else the default."""
+    text = os.environ.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise LimitSettingError(f"{name}={text!r} is not a whole number") from None
+    if value < 0:
+        raise LimitSettingError(f"{name}={text!r} must not be negative")
     return value
 
 

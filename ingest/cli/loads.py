@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from ingest.cli.common import EXIT_FAILED, EXIT_OK, new_run_id, warehouse_url
-from ingest.indices.publish import publish_file
+from ingest.cli.common import EXIT_FAILED, EXIT_OK, new_run_id, period, province_code, warehouse_url
+from ingest.indices.publish import PublishResult, publish_file
 from ingest.landing.folders import pending_files
 from ingest.landing.pii import load_key
 from ingest.pipeline import ingest_batch
@@ -19,11 +20,20 @@ def _expand(paths_given: list[str]) -> list[Path]:
         path = Path(given)
         if path.is_dir():
             files.extend(pending_files(path))
-        elif path.exists():
+        elif os.path.lexists(path):   # a link is checked (and rejected) when it is landed, not here
             files.append(path)
         else:
             raise FileNotFoundError(f"no such file or folder: {given}")
     return files
+
+
+def _folders(paths_given: list[str]) -> list[Path]:
+    """The folders named: links found in them must not lead out of them."""
+    return [Path(given).absolute() for given in paths_given if Path(given).is_dir()]
+
+
+def _report(message: str) -> None:
+    print(f"parwh: error: {message}", file=sys.stderr)
 
 
 def print_load_table(results: list) -> None:
@@ -48,16 +58,23 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     load_key()   # no key, or a blank or short one: a usage error (MissingKeyError) before any file is read
     results = ingest_batch.ingest_files(url, files, profile=args.profile, province=args.province,
                                         dry_run=args.dry_run, run_id=args.run_id or new_run_id(),
-                                        gate=not args.no_gate)
+                                        gate=not args.no_gate, folders=_folders(args.paths), reload=args.reload,
+                                        report=_report)
     print_load_table(results)
     return EXIT_OK if all(r.ok and not r.rows_rejected for r in results) else EXIT_FAILED
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
+    files, folders = _expand(args.paths), _folders(args.paths)
     url = warehouse_url()
     run_id = args.run_id or new_run_id()
-    results = [publish_file(url, path, index_code=args.index, edition_year=args.edition, run_id=run_id)
-               for path in _expand(args.paths)]
+    results = []
+    for path in files:   # one bad file never stops the others
+        try:
+            results.append(publish_file(url, path, index_code=args.index, edition_year=args.edition, run_id=run_id,
+                                        reload=args.reload, root=ingest_batch.root_of(path, folders)))
+        except ValueError as exc:   # no reader for its name, no edition year: recorded as failed if started
+            results.append(PublishResult(path.name, None, None, "rejected", error=str(exc)))
     for r in results:
         print(f"{r.name}  {r.profile}  load {r.load_id}  {r.rows_loaded} rows  {r.status}"
               f"{'  gate ' + r.gate_outcome if r.gate_outcome else ''}")
@@ -70,8 +87,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ingest", help="land files (or folders of files) into raw, one load per file")
     p.add_argument("paths", nargs="+")
     p.add_argument("--profile", help="source profile to use instead of detecting it from the header")
-    p.add_argument("--province", help="GSO code of the province, for exports without a province column")
+    p.add_argument("--province", type=province_code,
+                   help="GSO code of the province, for exports without a province column")
     p.add_argument("--dry-run", action="store_true", help="read and check the files, load nothing")
+    p.add_argument("--reload", action="store_true",
+                   help="load files again even when the same content was loaded with the same arguments")
     p.add_argument("--no-gate", action="store_true", help="skip the raw validation gate (not for production)")
     p.add_argument("--run-id")
     p.set_defaults(func=cmd_ingest)
@@ -79,9 +99,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("publish", help="land index publications (PCI, PAPI, 766, PAR INDEX / SIPAS / ICT template),"
                                        " one load per file")
     p.add_argument("paths", nargs="+")
-    p.add_argument("--index", help="index code (PCI, PAPI, DVC766, PAR_INDEX, SIPAS, ICT_INDEX) instead of"
-                                   " detecting it from the file name")
-    p.add_argument("--edition", help="edition year (2016) or 766 period (2025-Q3, 2025-10, 2025-YTD-10), when"
-                                     " neither the sheet nor the file name says it")
+    p.add_argument("--index", choices=["PCI", "PAPI", "DVC766", "PAR_INDEX", "SIPAS", "ICT_INDEX"],
+                   help="index code instead of detecting it from the file name")
+    p.add_argument("--edition", type=period,
+                   help="edition year (2016) or 766 period (2025-Q3, 2025-10, 2025-YTD-10), when neither the sheet"
+                        " nor the file name says it")
+    p.add_argument("--reload", action="store_true",
+                   help="load files again even when the same content was loaded with the same arguments")
     p.add_argument("--run-id")
     p.set_defaults(func=cmd_publish)

@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from ingest.cli.common import EXIT_OK, iso_date, warehouse_url
+from ingest.cli.common import EXIT_OK, iso_date, positive_int, warehouse_url
 from ingest.runtime import airflow_env, dbt_runner
 from ingest.synthetic import demo, sample
 
@@ -36,7 +36,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sample", help="write synthetic portal exports (clearly labelled synthetic)")
-    p.add_argument("--dossiers", type=int, default=2000)
+    p.add_argument("--dossiers", type=positive_int, default=2000)
     p.add_argument("--out", default="landing")
     p.add_argument("--seed", type=int, default=20250701)
     p.add_argument("--until", type=iso_date, default=date(2026, 11, 20), help="last receipt date (default 2026-11-20)")
@@ -47,5 +47,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_airflow)
 
     p = sub.add_parser("demo", help="sample data -> nightly DAG (airflow dags test) -> report site")
-    p.add_argument("--dossiers", type=int, default=2000)
+    p.add_argument("--dossiers", type=positive_int, default=2000)
     p.set_defaults(func=cmd_demo)

@@ -10,15 +10,23 @@ import sys
 import psycopg
 
 from ingest.cli import loads, local, marts, warehouse
-from ingest.cli.common import EXIT_FAILED, EXIT_USAGE
+from ingest.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, check_all_settings
+from ingest.cli.marts import Terminated
 from ingest.landing.pii import MissingKeyError
 from ingest.landing.profiles import ProfileError
 from ingest.runtime.warehouse import WarehouseError
 from ingest.settings import LimitSettingError
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit 2)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="parwh", description="PAR Warehouse command line")
+    parser = _Parser(prog="parwh", description="PAR Warehouse command line")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
     sub = parser.add_subparsers(dest="command", required=True)
     for group in (warehouse, loads, marts, local):
@@ -31,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        check_all_settings()   # every PARWH_* setting, before any work
         return args.func(args)
     except (WarehouseError, MissingKeyError, ProfileError, FileNotFoundError, LimitSettingError) as exc:
         print(f"parwh: error: {exc}", file=sys.stderr)
@@ -41,9 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # disk full, no permission on landing/, archive/, site/: nothing of the warehouse lost
         print(f"parwh: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("parwh: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        print(f"parwh: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

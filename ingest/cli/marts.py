@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
-from ingest.cli.common import EXIT_FAILED, EXIT_OK, iso_date, new_run_id, warehouse_url
+from ingest.cli.common import EXIT_FAILED, EXIT_OK, iso_date, new_run_id, positive_int, warehouse_url
 from ingest.pipeline import rebuild_marts
 from ingest.reporting import report_site, status
 from ingest.runtime import marts_lease, warehouse
@@ -16,6 +17,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     run_id = args.run_id or new_run_id()
     purpose = " ".join(["parwh build", *(["--full-refresh"] if args.full_refresh else []),
                         *([f"--as-of {args.as_of}"] if args.as_of else [])])
+    # SIGTERM unwinds like Ctrl-C: dbt cancels its queries and the lease is given back.
+    signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         with marts_lease.held(url, purpose=purpose):
             gate = rebuild_marts.rebuild(url, run_id=run_id, as_of=args.as_of, full_refresh=args.full_refresh)
@@ -27,6 +30,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     except marts_lease.MartsBusy as exc:
         print(f"parwh: {exc}", file=sys.stderr)
         return EXIT_FAILED
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that dbt cancels its queries and every `finally` runs."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)   # one is enough: let the clean-up finish
+    raise Terminated()
 
 
 def cmd_site(args: argparse.Namespace) -> int:
@@ -63,7 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_site)
 
     p = sub.add_parser("status", help="the last runs and loads with their outcome")
-    p.add_argument("--limit", type=int, default=15)
+    p.add_argument("--limit", type=positive_int, default=15)
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("lease", help="who holds the marts (one builder at a time); --release frees a dead holder's")

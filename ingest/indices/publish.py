@@ -6,11 +6,15 @@ A file whose provinces do not all resolve is 'rejected' (error: every name with 
 candidates) and nothing of it reaches raw. A critical check failure quarantines the load
 (status 'quarantined', gate_outcome 'fail'); otherwise gate_outcome is 'pass' or 'warn', and
 the load is visible to staging through visible_loads().
+
+As for portal exports (ingest.loader): only a regular file inside its folder is read, it is hashed
+before and must hash the same after reading (else `file_changed_while_read`, nothing committed),
+it is read without holding the ingest lock, and only its commit takes it. The same content with
+the same reader, --index and --edition is a duplicate unless reload=True.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +22,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from ingest import intake
+from ingest.errors import FileRejected
 from ingest.indices import checks, dvc766, papi, pci, periods, template
 from ingest.indices.model import Edition, LayoutNotFound, UnresolvedProvinces
 from ingest.runtime import load_audit
@@ -71,14 +77,6 @@ def _choose_reader(path: Path, index_code: str | None) -> tuple[str, Reader]:
     raise ValueError(f"{path.name}: cannot tell which index it publishes from its name; pass --index")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
@@ -111,25 +109,43 @@ def publish_file(
     index_code: str | None = None,
     edition_year: int | str | None = None,
     run_id: str | None = None,
+    reload: bool = False,
+    root: Path | None = None,
 ) -> PublishResult:
     """Land `path` as one load and validate it; never raises for a bad file (see the result).
 
     `edition_year` is a year, or for the 766 index and the template a period such as
-    '2025-Q3', '2025-10' or '2025-YTD-10' (by default taken from the sheet or file name)."""
+    '2025-Q3', '2025-10' or '2025-YTD-10' (by default taken from the sheet or file name).
+    `root` is the folder the file was found in (links must not lead out of it)."""
     path = Path(path)
     profile, read = _choose_reader(path, index_code)
+    budget = intake.TimeBudget.start(path.name)
+    snapshot = rejection = None
+    try:
+        with budget.active():
+            intake.check_location(path, root)
+            snapshot = intake.take_snapshot(path)
+    except FileRejected as exc:
+        rejection = f"{exc.reason_code}: {exc.message}"
+    except OSError as exc:
+        rejection = str(intake.unreadable(path.name, exc))
+    sha256 = snapshot.sha256 if snapshot else intake.unread_identity(path)
+    key = load_audit.load_key(sha256, reload=reload, reader=profile, index=index_code,
+                         edition=None if edition_year is None else str(edition_year))
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        load_audit.sweep_abandoned_loads(conn)
         load_id, duplicate_of = load_audit.start_load(
             conn, source_kind=SOURCE_KIND, profile=profile, file_name=path.name, file_path=str(path),
-            file_sha256=_sha256(path), file_bytes=path.stat().st_size, province_code=None, run_id=run_id,
+            file_sha256=sha256, file_bytes=snapshot.size if snapshot else None, province_code=None, run_id=run_id,
+            key=key,
         )
         if duplicate_of is not None:
             return PublishResult(path.name, profile, load_id, "duplicate",
-                                 error=f"same file content as load {duplicate_of}; skipped")
-        try:
-            return _land(conn, load_id, path, profile, read, edition_year)
-        finally:
-            load_audit.release(conn, load_id)
+                                 error=f"same file content and arguments as load {duplicate_of}; skipped")
+        if rejection is not None:
+            _finish(conn, load_id, "rejected", rejection)
+            return PublishResult(path.name, profile, load_id, "rejected", error=rejection)
+        return _land(conn, load_id, path, profile, read, edition_year, snapshot, budget)
 
 
 def _finish(conn: psycopg.Connection, load_id: int, status: str, error: str | None) -> None:
@@ -141,9 +157,15 @@ def _finish(conn: psycopg.Connection, load_id: int, status: str, error: str | No
 
 
 def _land(conn: psycopg.Connection, load_id: int, path: Path, profile: str, read: Reader,
-          edition_year: int | str | None) -> PublishResult:
+          edition_year: int | str | None, snapshot: intake.Snapshot, budget: intake.TimeBudget) -> PublishResult:
     try:
-        editions = read(path, edition_year)
+        with budget.active():
+            editions = read(path, edition_year)
+            intake.verify_snapshot(path, snapshot)
+    except FileRejected as error:
+        message = f"{error.reason_code}: {error.message}"
+        _finish(conn, load_id, "rejected", message)
+        return PublishResult(path.name, profile, load_id, "rejected", error=message)
     except (UnresolvedProvinces, LayoutNotFound, template.TemplateRowsInvalid, periods.PeriodError) as error:
         _finish(conn, load_id, "rejected", str(error))
         return PublishResult(path.name, profile, load_id, "rejected", error=str(error))
@@ -152,6 +174,7 @@ def _land(conn: psycopg.Connection, load_id: int, path: Path, profile: str, read
         raise
     rows = raw_rows(load_id, path.name, editions)
     with conn.transaction():
+        load_audit.lock_for_commit(conn)
         columns = sql.SQL(", ").join(map(sql.Identifier, RAW_COLUMNS))
         with conn.cursor().copy(sql.SQL("copy raw.index_scores ({}) from stdin").format(columns)) as copy:
             for row in rows:

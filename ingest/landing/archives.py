@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.landing.errors import FileRejected
+from ingest.errors import FileRejected
 from ingest.landing.formats import ARCHIVE_SUFFIXES, CSV_SUFFIXES, JSON_SUFFIXES, SPREADSHEET_SUFFIXES
 from ingest.settings import LimitSettingError, positive_setting
 

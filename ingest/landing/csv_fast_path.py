@@ -15,7 +15,7 @@ from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
-from ingest.landing.errors import RowRejection
+from ingest.errors import RowRejection
 from ingest.landing.records import (
     _CACHE_LIMIT,
     _MISS,

@@ -7,6 +7,7 @@ are moved: a file named on the command line elsewhere stays where it is.
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,12 +24,15 @@ class FilingError(OSError):
 
 
 def pending_files(landing: Path | None = None) -> list[Path]:
+    """Everything waiting in the folder but folders, hidden files and sidecars. A FIFO, a device or
+    a link is listed too, to be rejected with its reason when landed (ingest.intake), not to wait
+    unseen for ever."""
     folder = landing or paths().landing
     if not folder.exists():
         return []
     return sorted(
         p for p in folder.rglob("*")
-        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(SIDECAR_SUFFIX)
+        if not p.is_dir() and not p.name.startswith(".") and not p.name.endswith(SIDECAR_SUFFIX)
     )
 
 
@@ -45,9 +49,11 @@ def _free_name(target: Path) -> Path:
 def file_away(path: Path, status: str, reason: str | None = None, now: datetime | None = None) -> Path | None:
     """Move a landing file after its load; returns the new path, or None when it stays put."""
     layout = paths()
-    try:
-        path.resolve().relative_to(layout.landing.resolve())
+    try:   # where the entry itself is (a link is moved as a link, wherever it points)
+        (path.absolute().parent.resolve() / path.name).relative_to(layout.landing.resolve())
     except ValueError:
+        return None
+    if not os.path.lexists(path):   # another ingest of the same folder filed it away already
         return None
     moment = now or datetime.now(UTC)
     if status in ("loaded", "duplicate"):
@@ -65,6 +71,8 @@ def file_away(path: Path, status: str, reason: str | None = None, now: datetime 
                                encoding="utf-8")
         shutil.move(str(path), target)
     except OSError as exc:
+        if isinstance(exc, FileNotFoundError) and not os.path.lexists(path):
+            return None   # another ingest of the same folder moved it meanwhile
         # Across file systems a move is a copy then a delete: a copy cut short must not stay behind.
         if target is not None and path.exists():
             for leftover in (target, target.with_name(target.name + SIDECAR_SUFFIX)):

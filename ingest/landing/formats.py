@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.landing.errors import FileRejected
+from ingest.errors import FileRejected
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}

@@ -2,6 +2,10 @@
 
 The 'started' audit row commits first. The raw rows, the events, the rejected rows and the
 final status then commit together in one transaction, so a crash leaves nothing partial.
+The file is read without any lock other loads wait on: only the final status update and the
+commit hold the warehouse ingest lock (audit.lock_for_commit). Before reading, the file must be
+a regular file inside its folder and is hashed; after reading it must still hash the same, else
+nothing commits (ingest.intake). Reading has a time budget (PARWH_FILE_SECONDS).
 Every record read is either loaded or rejected: rows_read = rows_loaded + rows_rejected.
 (Spreadsheet rows that are not records at all - totals, signatures, column numbers - are not
 read as records; they are counted apart as ignored rows and named in the load's notes.)
@@ -17,6 +21,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import re
 import tempfile
 import time
@@ -28,8 +33,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from ingest import intake
+from ingest.errors import FileRejected, RowRejection
 from ingest.landing import archives, csv_fast_path, profiles, readers
-from ingest.landing.errors import FileRejected, RowRejection
 from ingest.landing.formats import (
     ARCHIVE_SUFFIXES,
     FIELD_SHIFT,
@@ -61,6 +67,9 @@ COPY_SQL = "copy {} ({}) from stdin with (null '')"  # text format; an empty fie
 _FORMULA = re.compile(r"\t(?:[=@]|[+\-](?!\s|[\d.,]+(?:\t|\n|$)))")
 
 
+GONE = "gone"   # a landing file taken by another ingest while this one read it: no load, no line
+
+
 @dataclass
 class LoadResult:
     file: Path
@@ -75,6 +84,8 @@ class LoadResult:
     rejection_counts: dict[str, int] | None = None
     name: str = ""               # as recorded in audit.loads.file_name (archive.zip!member.csv for members)
     rows_ignored: dict[str, int] = field(default_factory=dict)   # spreadsheet rows that are not records
+    target_table: str | None = None   # the raw table the rows went to
+    keep_in_landing: bool = False     # read again next run: it changed while read, or another ingest has it
 
     def __post_init__(self) -> None:
         self.name = self.name or self.file.name
@@ -86,7 +97,7 @@ class LoadResult:
 
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    with intake.open_regular(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -381,6 +392,7 @@ def _stream(opened: OpenedFile, mapper: RecordMapper, redact: _Redactor, sink: _
             rows_loaded += 1
             if len(block) >= COPY_BLOCK_ROWS:
                 sink.flush()
+                intake.check_time(f"after row {number}")
                 tally.rows_read, tally.rows_loaded = rows_read, rows_loaded
                 if rows_read % PROGRESS_EVERY_ROWS < COPY_BLOCK_ROWS:
                     report()
@@ -404,6 +416,8 @@ def _stream(opened: OpenedFile, mapper: RecordMapper, redact: _Redactor, sink: _
             tally.rows_loaded += 1
             if len(block) >= COPY_BLOCK_ROWS:
                 sink.flush()
+            if not tally.rows_read & 0x3FF:
+                intake.check_time(f"after record {number}")
             if tally.rows_read % PROGRESS_EVERY_ROWS == 0:
                 report()
     sink.flush()
@@ -421,23 +435,35 @@ def land_path(
     run_id: str | None = None,
     dry_run: bool = False,
     progress: Callable[[str], ProgressCallback | None] | None = None,
+    root: Path | None = None,
+    reload: bool = False,
 ) -> list[LoadResult]:
     """Land a file, or each member of a .zip as its own load (file name 'archive.zip!member.csv').
 
     progress, when given, is called with each load's display name and returns that load's callback.
+    root is the folder the file was found in (links must not lead out of it; default: the file's
+    folder). reload=True loads content already loaded with the same arguments again, on purpose.
     """
     path = Path(path)
-    common = {"profile_name": profile_name, "province": province, "run_id": run_id, "dry_run": dry_run}
+    common = {"profile_name": profile_name, "province": province, "run_id": run_id, "dry_run": dry_run,
+              "reload": reload}
     if path.suffix.lower() not in ARCHIVE_SUFFIXES:
-        return [land_file(warehouse_url, path, progress=progress(path.name) if progress else None, **common)]
-    results = []
-    for member in archives.members(path, archives.ZipLimits.from_env()):
-        with member:
-            callback = progress(member.display_name) if progress and member.path else None
-            results.append(land_file(warehouse_url, member.path or path, display_name=member.display_name,
-                                     rejection=member.rejection, sha256=member.sha256, progress=callback,
-                                     source_path=f"{path.resolve()}!{member.name}" if member.name else None,
-                                     **common))
+        return [land_file(warehouse_url, path, progress=progress(path.name) if progress else None, root=root,
+                          **common)]
+    results: list[LoadResult] = []
+    try:
+        intake.check_location(path, root)
+        for member in archives.members(path, archives.ZipLimits.from_env()):
+            with member:
+                callback = progress(member.display_name) if progress and member.path else None
+                results.append(land_file(warehouse_url, member.path or path, display_name=member.display_name,
+                                         rejection=member.rejection, sha256=member.sha256, progress=callback,
+                                         source_path=f"{path.resolve()}!{member.name}" if member.name else None,
+                                         **common))
+    except (FileRejected, OSError) as exc:   # the archive itself cannot be read: one rejected load for it
+        rejection = exc if isinstance(exc, FileRejected) else intake.unreadable(path.name, exc)
+        results.append(land_file(warehouse_url, path, rejection=rejection, sha256=intake.unread_identity(path),
+                                 **common))
     return results
 
 
@@ -454,43 +480,74 @@ def land_file(
     rejection: FileRejected | None = None,
     sha256: str | None = None,
     source_path: str | None = None,
+    root: Path | None = None,
+    reload: bool = False,
 ) -> LoadResult:
     """Load one file into raw; always returns a result, never raises for a bad file.
 
     display_name, rejection, sha256 and source_path serve archive members: the name recorded,
     a rejection decided before reading (a member over the archive limits), the content hash
-    and where the member came from.
+    and where the member came from (a member is a private expanded copy, hashed as it expanded).
+    Any other file is checked (ingest.intake: a regular file within root) and hashed before it
+    is read, and must hash the same afterwards.
     """
     started = time.monotonic()
     path = Path(path)
     name = storable(display_name or path.name)
+    budget = intake.TimeBudget.start(name)
     hasher = PrecomputedHasher(load_key())
     signature = _signature_for(profile_name)
-    opened = profile = None
+    opened = profile = snapshot = None
     early_rejection = rejection
     if early_rejection is None:
         try:
-            opened = readers.open_file(path, signature)
-            profile = _choose_profile(opened, profile_name)
+            with budget.active():
+                if sha256 is None:
+                    intake.check_location(path, root)
+                    if not dry_run:
+                        snapshot = intake.take_snapshot(path)
+                opened = readers.open_file(path, signature)
+                profile = _choose_profile(opened, profile_name)
         except FileRejected as exc:
             early_rejection = exc
+        except OSError as exc:  # no permission, removed meanwhile: this file only
+            early_rejection = intake.unreadable(name, exc)
         except Exception as exc:  # a reader bug must not stop the other files: record it as failed
             log.exception("reading %s failed", name)
             early_rejection = FileRejected("internal_error", f"{name}: the reader failed: {type(exc).__name__}: {exc}")
+        if early_rejection is not None and snapshot is not None:
+            if not os.path.lexists(path):
+                # Another ingest of the same folder filed it away while this one read it: as if never listed.
+                return LoadResult(path, None, None, GONE, name=name, keep_in_landing=True)
+            early_rejection = _unless_changed(path, snapshot, early_rejection)
     try:
         if dry_run:
-            return _dry_run(path, name, opened, profile, early_rejection, hasher, province, progress, started)
+            return _dry_run(path, name, opened, profile, early_rejection, hasher, province, progress, started, budget)
+        content_sha = sha256 or (snapshot.sha256 if snapshot else intake.unread_identity(path))
         # A member rejected before expansion has no bytes of its own here (path is the archive).
-        file_bytes = None if rejection is not None else path.stat().st_size
+        file_bytes = snapshot.size if snapshot else None
+        key = load_audit.load_key(content_sha, reload=reload, profile=profile.name if profile else profile_name,
+                             province=province)
         return _land(warehouse_url, path, name, opened, profile, profile_name, early_rejection, hasher, province,
-                     run_id, progress, started, sha256, source_path, file_bytes)
+                     run_id, progress, started, content_sha, source_path, file_bytes, key, snapshot, budget)
     finally:
         if opened is not None:
             opened.close()
 
 
+def _unless_changed(path: Path, snapshot: intake.Snapshot, rejection: FileRejected) -> FileRejected:
+    """A file rejected while it was being written is rejected for that, not for what half of it looked like."""
+    try:
+        intake.verify_snapshot(path, snapshot)
+    except FileRejected as changed:
+        return changed
+    except OSError:
+        pass
+    return rejection
+
+
 def _land(warehouse_url, path, name, opened, profile, profile_name, early_rejection, hasher, province, run_id,
-          progress, started, sha256, source_path, file_bytes) -> LoadResult:
+          progress, started, sha256, source_path, file_bytes, key, snapshot, budget) -> LoadResult:
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         load_audit.sweep_abandoned_loads(conn)
         load_id, duplicate_of = load_audit.start_load(
@@ -498,20 +555,25 @@ def _land(warehouse_url, path, name, opened, profile, profile_name, early_reject
             source_kind=profile.source_kind if profile else "unknown",
             profile=profile.name if profile else profile_name,
             file_name=name,
-            file_path=storable(source_path or str(path.resolve())),
-            file_sha256=sha256 or sha256_of(path),
+            file_path=storable(source_path or str(path.absolute())),
+            file_sha256=sha256,
             file_bytes=file_bytes,
             province_code=province,
             run_id=run_id,
+            key=key,
         )
         if duplicate_of is not None:
+            # Another ingest still reading the same file files it away itself.
             return LoadResult(path, load_id, profile.name if profile else None, "duplicate", name=name,
-                              error=f"same content as load {duplicate_of}", seconds=time.monotonic() - started)
+                              error=f"same content and arguments as load {duplicate_of}",
+                              seconds=time.monotonic() - started,
+                              keep_in_landing=load_audit.in_progress(conn, duplicate_of))
         try:
             key_change = load_audit.record_key_fingerprint(conn, load_id, hasher.fingerprint)
             if early_rejection is not None:
                 return _reject_file(conn, path, name, load_id, profile, early_rejection, 0, started)
-            result = _copy_records(conn, path, name, load_id, opened, profile, hasher, province, progress, started)
+            result = _copy_records(conn, path, name, load_id, opened, profile, hasher, province, progress, started,
+                                   snapshot, budget)
             if key_change and result.status == "loaded":
                 _add_note(conn, result, key_change)
             return result
@@ -520,8 +582,6 @@ def _land(warehouse_url, path, name, opened, profile, profile_name, early_reject
         except Exception as exc:
             log.exception("loading %s failed", name)
             return _fail(conn, path, name, load_id, profile, exc, started)
-        finally:
-            load_audit.release(conn, load_id)
 
 
 def _add_note(conn, result: LoadResult, note: str) -> None:
@@ -549,7 +609,8 @@ def _reject_file(conn, path, name, load_id, profile, exc: FileRejected, rows_rea
         )
     log.warning("rejected %s: %s", name, message)
     return LoadResult(path, load_id, profile.name if profile else None, "rejected", rows_read, 0, rows_read,
-                      message, time.monotonic() - started, name=name)
+                      message, time.monotonic() - started, name=name,
+                      keep_in_landing=exc.reason_code == "file_changed_while_read")
 
 
 def _file_check(opened, profile, province, name) -> dict[str, str]:
@@ -590,7 +651,8 @@ def _notes(tally: _Tally, ignored: dict[str, int]) -> str | None:
     return "; ".join(parts) or None
 
 
-def _copy_records(conn, path, name, load_id, opened, profile, hasher, province, progress, started) -> LoadResult:
+def _copy_records(conn, path, name, load_id, opened, profile, hasher, province, progress, started,
+                  snapshot: intake.Snapshot | None, budget: intake.TimeBudget) -> LoadResult:
     columns = TARGET_COLUMNS[profile.target_table]
     table = sql.Identifier("raw", profile.target_table)
     sink = None
@@ -602,9 +664,11 @@ def _copy_records(conn, path, name, load_id, opened, profile, hasher, province, 
             copy_sql = sql.SQL(COPY_SQL).format(
                 table, sql.SQL(", ").join(map(sql.Identifier, ["_load_id", "_row_number", *columns]))
             )
-            with conn.cursor().copy(copy_sql) as copy:
+            with conn.cursor().copy(copy_sql) as copy, budget.active():
                 sink = _Sink(load_id, copy.write)
                 tally = _stream(opened, mapper, _Redactor(profile, hasher), sink, progress)
+                if snapshot is not None:
+                    intake.verify_snapshot(path, snapshot)
             sink.events.copy_into(conn, sql.Identifier("raw", "portal_dossier_events"),
                                   ["_load_id", "_row_number", "event_kind", "event_seq", "dossier_code",
                                    *EVENT_COLUMNS])
@@ -613,6 +677,7 @@ def _copy_records(conn, path, name, load_id, opened, profile, hasher, province, 
             if tally.rows_read == 0:
                 raise FileRejected("empty_file", f"{name}: a header but no data rows")
             notes = _notes(tally, opened.ignored)
+            load_audit.lock_for_commit(conn)
             conn.execute(
                 "update audit.loads set status = 'loaded', profile = %s, source_kind = %s, rows_read = %s,"
                 " rows_loaded = %s, rows_rejected = %s, finished_at = now(), error = %s where load_id = %s",
@@ -625,14 +690,16 @@ def _copy_records(conn, path, name, load_id, opened, profile, hasher, province, 
         if sink is not None:
             sink.close()
     return LoadResult(path, load_id, profile.name, "loaded", tally.rows_read, tally.rows_loaded, tally.rows_rejected,
-                      notes, time.monotonic() - started, tally.counts, name=name, rows_ignored=dict(opened.ignored))
+                      notes, time.monotonic() - started, tally.counts, name=name, rows_ignored=dict(opened.ignored),
+                      target_table=profile.target_table)
 
 
 def _summary(counts: dict[str, int]) -> str:
     return ", ".join(f"{code} x{n}" for code, n in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
-def _dry_run(path, name, opened, profile, early_rejection, hasher, province, progress, started) -> LoadResult:
+def _dry_run(path, name, opened, profile, early_rejection, hasher, province, progress, started,
+             budget: intake.TimeBudget) -> LoadResult:
     profile_name = profile.name if profile else None
     if early_rejection is not None:
         message = storable(f"{early_rejection.reason_code}: {early_rejection.message}")
@@ -642,7 +709,8 @@ def _dry_run(path, name, opened, profile, early_rejection, hasher, province, pro
     tally = _Tally()
     try:
         mapper = RecordMapper(profile, hasher, province, _file_check(opened, profile, province, name))
-        tally = _stream(opened, mapper, _Redactor(profile, hasher), sink, progress)
+        with budget.active():
+            tally = _stream(opened, mapper, _Redactor(profile, hasher), sink, progress)
         if tally.rows_read == 0:
             raise FileRejected("empty_file", f"{name}: a header but no data rows")
     except FileRejected as exc:
@@ -657,3 +725,39 @@ def _dry_run(path, name, opened, profile, early_rejection, hasher, province, pro
     return LoadResult(path, None, profile_name, "dry-run", tally.rows_read, tally.rows_loaded, tally.rows_rejected,
                       _notes(tally, opened.ignored), time.monotonic() - started, tally.counts, name=name,
                       rows_ignored=dict(opened.ignored))
+
+
+# ---- planner statistics after a batch --------------------------------------------------------
+# ANALYZE a raw table once a batch has added more rows than autovacuum would wait for (its
+# defaults: 50 rows plus 10 % of the table). Without it a server whose autovacuum is off or
+# behind plans the next build on the old row counts (485k new dossiers: a 13.5 min build).
+ANALYZE_MIN_ROWS = 50
+ANALYZE_TABLE_SHARE = 0.1
+ANALYZE_LOCK_SECONDS = 10
+ANALYZED_WITH = {"portal_dossiers": ("portal_dossiers", "portal_dossier_events")}
+
+
+def refresh_statistics(warehouse_url: str, results: list[LoadResult]) -> list[str]:
+    """ANALYZE the raw tables a batch added many rows to (after its commits, holding no ingest lock);
+    returns the tables analyzed. A table another session is vacuuming or analyzing is left to it."""
+    added: dict[str, int] = {}
+    for result in results:
+        if result.status in ("loaded", "quarantined") and result.target_table and result.rows_loaded:
+            added[result.target_table] = added.get(result.target_table, 0) + result.rows_loaded
+    if not added:
+        return []
+    analyzed: list[str] = []
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute("select set_config('lock_timeout', %s, false)", (f"{ANALYZE_LOCK_SECONDS * 1000}ms",))
+        for table, rows in added.items():
+            known = conn.execute("select greatest(reltuples, 0) from pg_class where oid = to_regclass(%s)",
+                                 (f"raw.{table}",)).fetchone()
+            if known is None or rows <= ANALYZE_MIN_ROWS + ANALYZE_TABLE_SHARE * known[0]:
+                continue
+            for name in ANALYZED_WITH.get(table, (table,)):
+                try:
+                    conn.execute(sql.SQL("analyze {}").format(sql.Identifier("raw", name)))
+                    analyzed.append(f"raw.{name}")
+                except psycopg.errors.LockNotAvailable:
+                    log.info("raw.%s is being vacuumed or analyzed by another session; not analyzed now", name)
+    return analyzed

@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ingest.errors import FileRejected
+from ingest.intake import check_time, open_regular
 from ingest.landing import profiles, spreadsheets
-from ingest.landing.errors import FileRejected
 from ingest.landing.formats import (
     FIELD_SHIFT,
     LINE_CHARS,
@@ -204,7 +205,7 @@ def _too_large(exc: _RecordTooLarge, first_number: int) -> list[BrokenRow]:
 
 
 def _open_csv(path: Path, limits: InputLimits) -> OpenedFile:
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         head = fh.read(SNIFF_BYTES)
     encoding = _detect_encoding(head)
     _reject_binary(path, head, encoding)
@@ -213,7 +214,7 @@ def _open_csv(path: Path, limits: InputLimits) -> OpenedFile:
     lines = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()
     first_line = lines[0] if lines else ""
     delimiter = max([",", ";", "\t"], key=first_line.count)
-    fh = path.open("r", encoding=encoding, newline="", errors="strict")
+    fh = open_regular(path, "r", encoding=encoding, newline="", errors="strict")
     lines_read = [0, 1 << 62]   # see _bounded_lines; the header's width is not known yet
 
     def new_reader():
@@ -267,6 +268,8 @@ def _open_csv(path: Path, limits: InputLimits) -> OpenedFile:
                         number += 1
                         if number > max_rows:
                             raise _too_many_rows(path.name, max_rows)
+                        if not number & 0x3FFF:
+                            check_time(f"after data row {number}")
                         yield number, row
                     return
                 except _RecordTooLarge as exc:   # the rest of the file is read by a new csv.reader
@@ -381,7 +384,7 @@ def _is_json_lines(path: Path, encoding: str, head: bytes, max_chars: int) -> bo
         return True
     if not head.decode(encoding, errors="replace").lstrip("\ufeff \r\n\t").startswith("["):
         return True
-    with path.open(encoding=encoding, errors="replace") as fh:
+    with open_regular(path, "r", encoding=encoding, errors="replace") as fh:
         lines = _json_lines(fh, max_chars)
         first, second = next(lines, None), next(lines, None)
     if not isinstance(first, str) or second is None:
@@ -394,7 +397,7 @@ def _is_json_lines(path: Path, encoding: str, head: bytes, max_chars: int) -> bo
 
 
 def _open_json(path: Path, limits: InputLimits) -> OpenedFile:
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         head = fh.read(SNIFF_BYTES)
     encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else _detect_encoding(head)
     _reject_binary(path, head, encoding)
@@ -405,10 +408,15 @@ def _open_json(path: Path, limits: InputLimits) -> OpenedFile:
     return _open_json_array(path, encoding, limits)
 
 
+def _read_text(path: Path, encoding: str) -> str:
+    with open_regular(path, "r", encoding=encoding) as fh:
+        return fh.read()
+
+
 def _open_json_array(path: Path, encoding: str, limits: InputLimits) -> OpenedFile:
     check = _KeyCheck()
     try:
-        data = json.JSONDecoder(object_pairs_hook=check).decode(path.read_text(encoding=encoding))
+        data = json.JSONDecoder(object_pairs_hook=check).decode(_read_text(path, encoding))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise FileRejected("malformed_json", f"{path.name}: not valid JSON: {exc}") from None
     if not isinstance(data, list):
@@ -452,7 +460,7 @@ def _json_line_parser(max_chars: int) -> Callable[[str | int], dict[Any, Any]]:
 
 def _open_json_lines(path: Path, encoding: str, limits: InputLimits) -> OpenedFile:
     max_rows = limits.max_rows
-    fh = open(path, encoding=encoding, errors="strict")
+    fh = open_regular(path, "r", encoding=encoding, errors="strict")
     parse = _json_line_parser(limits.max_cell_chars)
     lines = _json_lines(fh, limits.max_cell_chars)
     head: list[dict[Any, Any]] = []    # records read to find the first object, which names the columns
@@ -476,6 +484,8 @@ def _open_json_lines(path: Path, encoding: str, limits: InputLimits) -> OpenedFi
                 number += 1
                 if number > max_rows:
                     raise _too_many_rows(path.name, max_rows)
+                if not number & 0x3FFF:
+                    check_time(f"after record {number}")
                 yield number, record
         except UnicodeDecodeError as exc:
             raise FileRejected(

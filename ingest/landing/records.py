@@ -22,7 +22,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ingest.landing.errors import RowRejection
+from ingest.errors import RowRejection
 from ingest.landing.formats import SHAPE_CODE, SHAPE_ERROR
 from ingest.landing.pii import Hasher
 from ingest.landing.profiles import Profile

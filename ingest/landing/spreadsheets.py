@@ -22,6 +22,13 @@ Provincial report exports are made for printing, not for loading, so the reader 
 - **Cells** become text: dates and times "YYYY-MM-DD HH:MM:SS" (rounded to the second), whole
   numbers without ".0", other numbers as Python writes them (so an Excel serial date stored as a
   plain number reaches the profile's "excel_serial" format), text as is.
+- **Bounded work.** A row is as wide as its last cell holding a value, never wider than
+  PARWH_MAX_COLUMNS: a value beyond it rejects the file (`too_many_columns`, naming sheet, row and
+  column), empty formatted cells there are ignored; rows absent from the sheet XML are not made
+  up. Merged ranges are used only within the header search rows and the first PARWH_MAX_COLUMNS
+  columns; a sheet with more than MAX_MERGED_RANGES of them, or whose ranges cover those header
+  cells many times over, is rejected (`too_many_merged_ranges`). Reading checks the file's time
+  budget (ingest.intake).
 """
 
 from __future__ import annotations
@@ -32,17 +39,20 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from itertools import islice
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
+from ingest.errors import FileRejected
+from ingest.intake import check_time, open_regular
 from ingest.landing import archives
-from ingest.landing.errors import FileRejected
 from ingest.landing.formats import WHERE, OpenedFile, file_position
 from ingest.landing.profiles import HeaderSignature
+from ingest.settings import InputLimits
 from ingest.text import fold
 
 HEADER_SEARCH_ROWS = 30
+MAX_MERGED_RANGES = 100_000   # per sheet; report layouts merge a few cells per row at most
 _MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})(\d{1,7}):([A-Z]{1,3})(\d{1,7})"')
 _FOOTER_START = re.compile(
     r"^\(?\s*(tổng cộng|tổng số|tổng|cộng|total|tong cong|tong so|người lập|nguoi lap|người ký|người duyệt|"
@@ -120,29 +130,94 @@ def _column_index(letters: bytes) -> int:
 
 
 # ---- workbooks -----------------------------------------------------------------------------
-def _xlsx_merges(archive, sheet_path: str) -> Merges:
-    """Merged ranges from the sheet XML (read-only mode does not expose them); they sit after the data."""
+def _too_many_merges(sheet_name: str) -> FileRejected:
+    return FileRejected("too_many_merged_ranges",
+                        f"sheet {sheet_name!r} has more than {MAX_MERGED_RANGES:,} merged ranges, or ranges that cover "
+                        "its header rows many times over; a report has far fewer: re-export it without merged cells")
+
+
+def _paint_merges(ranges: Iterator[tuple[int, int, int, int]], max_columns: int, sheet_name: str) -> Merges:
+    """Each header-search cell covered by a merged range -> that range (r0, c0, r1, c1), 1-based rows and
+    0-based columns (the first range wins where ranges overlap). Only the header search rows and the
+    first max_columns columns are painted, and ranges that paint them over and over again (no real
+    report does) reject the sheet, so the work stays small whatever the file claims."""
     merges: Merges = {}
+    last_row = HEADER_SEARCH_ROWS + 2
+    work_left = 4 * last_row * max_columns
+    for count, (r0, c0, r1, c1) in enumerate(ranges, start=1):
+        if count > MAX_MERGED_RANGES:
+            raise _too_many_merges(sheet_name)
+        if r0 > last_row or c0 >= max_columns or r1 < r0 or c1 < c0:
+            continue
+        rows, cols = range(r0, min(r1, last_row) + 1), range(c0, min(c1, max_columns - 1) + 1)
+        work_left -= len(rows) * len(cols)
+        if work_left < 0:
+            raise _too_many_merges(sheet_name)
+        for row in rows:
+            for col in cols:
+                merges.setdefault((row, col), (r0, c0, r1, c1))
+    return merges
+
+
+def _xlsx_merge_ranges(archive, sheet_path: str) -> Iterator[tuple[int, int, int, int]]:
+    """(c0, r0, c1, r1) of the merged ranges in the sheet XML (read-only mode does not expose them;
+    they sit after the data)."""
     tail = b""
     with archive.open(sheet_path) as source:
         while chunk := source.read(1 << 20):
+            check_time("merged ranges")
             text = tail + chunk
+            end = 0
             for match in _MERGE_REF.finditer(text):
-                c0, r0, c1, r1 = (_column_index(match[1]), int(match[2]), _column_index(match[3]), int(match[4]))
-                if r0 > HEADER_SEARCH_ROWS + 2:
+                end = match.end()
+                yield _column_index(match[1]), int(match[2]), _column_index(match[3]), int(match[4])
+            tail = text[max(end, len(text) - 200):]
+
+
+def _xlsx_merges(archive, sheet_path: str, max_columns: int, sheet_name: str) -> Merges:
+    return _paint_merges(((r0, c0, r1, c1) for c0, r0, c1, r1 in _xlsx_merge_ranges(archive, sheet_path)),
+                         max_columns, sheet_name)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _xlsx_rows(ws, name: str, max_columns: int) -> Iterator[tuple[int, list[Any]]]:
+    """(sheet row number, values) of every row the sheet XML holds, each as wide as its last value
+    (openpyxl pads every row to the widest one: one cell in column XFD made every row 16,384 wide)."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    book = ws.parent
+    with ws._get_source() as source:
+        parser = WorkSheetParser(source, ws._shared_strings, data_only=book.data_only, epoch=book.epoch,
+                                 date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
+        for count, (number, cells) in enumerate(parser.parse(), start=1):
+            if not count & 0x3FF:
+                check_time(f"sheet {ws.title!r} row {number}")
+            width = 0
+            for cell in cells:
+                if _empty(cell["value"]):
                     continue
-                for row in range(r0, min(r1, HEADER_SEARCH_ROWS + 2) + 1):
-                    for col in range(c0, min(c1, c0 + 16_384) + 1):
-                        merges[(row, col)] = (r0, c0, r1, c1)
-            tail = text[-200:]
-    return merges
+                if cell["column"] > max_columns:
+                    raise FileRejected(
+                        "too_many_columns",
+                        f"{name}: sheet {ws.title!r} row {number} has a value in column "
+                        f"{_column_letter(cell['column'] - 1)}, beyond PARWH_MAX_COLUMNS={max_columns:,}")
+                width = max(width, cell["column"])
+            values: list[Any] = [None] * width
+            for cell in cells:
+                if cell["column"] <= width:
+                    values[cell["column"] - 1] = cell["value"]
+            yield number, values
 
 
 def _open_xlsx(path: Path) -> tuple[list[_Sheet], Callable[[], int], Callable[[], None]]:
     import openpyxl
 
     archives.check_container(path)
-    handle = path.open("rb")
+    max_columns = InputLimits.from_env().max_columns
+    handle = open_regular(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -153,17 +228,16 @@ def _open_xlsx(path: Path) -> tuple[list[_Sheet], Callable[[], int], Callable[[]
                            f"{path.name}: not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
 
     def sheet(ws) -> _Sheet:
-        ws.reset_dimensions()  # some writers record a wrong size; read what the sheet holds
-
+        # The sheet's recorded size is not used: some writers record a wrong one, and a hostile
+        # one claims 16,384 columns. Rows are as wide as what they hold.
         def rows() -> Iterator[tuple[int, list[Any]]]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-                    yield number, list(values)
+                yield from _xlsx_rows(ws, path.name, max_columns)
 
         sheet_path = getattr(ws, "_worksheet_path", None)
         return _Sheet(ws.title, rows,
-                      lambda: _xlsx_merges(book._archive, sheet_path) if sheet_path else {})
+                      lambda: _xlsx_merges(book._archive, sheet_path, max_columns, ws.title) if sheet_path else {})
 
     sheets = [sheet(ws) for ws in book.worksheets if hasattr(ws, "iter_rows")]
 
@@ -202,17 +276,14 @@ def _open_xls(path: Path) -> tuple[list[_Sheet], Callable[[], int], Callable[[],
 
         def rows() -> Iterator[tuple[int, list[Any]]]:
             for r in range(ws.nrows):
+                if not r & 0x3FF:
+                    check_time(f"sheet {ws.name!r} row {r + 1}")
                 yield r + 1, [value(c) for c in ws.row(r)]
 
         def merges() -> Merges:
-            found: Merges = {}
-            for rlo, rhi, clo, chi in ws.merged_cells:   # 0-based, end-exclusive
-                if rlo + 1 > HEADER_SEARCH_ROWS + 2:
-                    continue
-                for row in range(rlo + 1, min(rhi, HEADER_SEARCH_ROWS + 2) + 1):
-                    for col in range(clo, chi):
-                        found[(row, col)] = (rlo + 1, clo, rhi, chi - 1)
-            return found
+            # xlrd: 0-based, end-exclusive
+            return _paint_merges(((rlo + 1, clo, rhi, chi - 1) for rlo, rhi, clo, chi in ws.merged_cells),
+                                 InputLimits.from_env().max_columns, ws.name)
 
         return _Sheet(ws.name, rows, merges)
 
@@ -265,7 +336,9 @@ def _named(labels: list[str]) -> list[str]:
 def _find_header(head: list[tuple[int, list[Any]]], merges: Merges, signature: HeaderSignature) -> _Header | None:
     known = signature.known
     best: _Header | None = None
-    for i, (number, cells) in enumerate(head[:HEADER_SEARCH_ROWS]):
+    for i, (number, cells) in enumerate(head):
+        if number > HEADER_SEARCH_ROWS:
+            break
         readings = [(_named([_label(c) for c in cells]), number + 1, str(number))]
         if i + 1 < len(head) and head[i + 1][0] == number + 1:
             pair = _two_row_labels(number, cells, head[i + 1][1], merges, known)
@@ -318,7 +391,9 @@ def _sheet_records(sheet: _Sheet, header: _Header, signature: HeaderSignature, i
     def ignore(kind: str) -> None:
         ignored[kind] = ignored.get(kind, 0) + 1
 
-    for number, cells in islice(sheet.rows(), header.data_from - 1, None):
+    for number, cells in sheet.rows():
+        if number < header.data_from:
+            continue
         texts = [cell_text(v) for v in cells]
         if not any(t and t.strip() for t in texts):
             continue
@@ -382,7 +457,7 @@ def open_spreadsheet(path: Path, signature: HeaderSignature) -> OpenedFile:
         skipped: list[str] = []
         closest: list[str] = []
         for sheet in sheets:
-            head = list(islice(sheet.rows(), HEADER_SEARCH_ROWS + 1))
+            head = list(takewhile(lambda row: row[0] <= HEADER_SEARCH_ROWS + 1, sheet.rows()))
             header = _find_header(head, sheet.merges() if head else {}, signature)
             if header is None:
                 skipped.append(sheet.name)

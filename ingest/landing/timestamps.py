@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from ingest.landing.errors import RowRejection
+from ingest.errors import RowRejection
 
 EARLIEST_PLAUSIBLE_YEAR = 1990
 LATEST_PLAUSIBLE_YEAR = 2100

@@ -4,6 +4,12 @@ Outside Airflow this is how the marts are built (`build`); inside Airflow astron
 runs the same project. dbt reads its connection from PARWH_DB_* environment variables
 (dbt_project/profiles.yml), so each invocation sets them from the URL and restores the
 previous environment afterwards.
+
+A build that is stopped leaves nothing running on the server: dbt's connections carry this
+process's application name, an interrupted invocation (Ctrl-C, or SIGTERM raised as one by the
+CLI) terminates every server session of that name, and on PostgreSQL 14+ the sessions check every
+few seconds that their client is still there (client_connection_check_interval), so even a
+`kill -9` of the builder ends its queries.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 # Unit-test diffs come coloured for the terminal; exception messages should be plain text.
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
+CLIENT_CHECK_MS = 5000
 # dbt keeps process-wide state (flags, adapters, environment), so invocations in one
 # process must not overlap.
 _invocation_lock = threading.Lock()
@@ -75,8 +82,12 @@ def run_dbt(
     command = [*args, "--project-dir", str(project), "--profiles-dir", str(project)]
     if vars:
         command += ["--vars", json.dumps(vars, default=str)]
-    with _invocation_lock, _environment(_dbt_environment(warehouse_url, target_path)):
+    environment = _dbt_environment(warehouse_url, target_path)
+    with _invocation_lock, _environment(environment):
         result = dbtRunner().invoke(command)
+    if isinstance(result.exception, KeyboardInterrupt):   # dbtRunner hands back even an interruption
+        end_sessions(warehouse_url, environment["PARWH_DB_APPLICATION_NAME"])
+        raise result.exception
     if not result.success:
         raise DbtBuildError(args, failing_nodes(result), _describe(result.exception))
     return result
@@ -117,8 +128,42 @@ def _describe(exception: BaseException | None) -> str | None:
     return f"{type(exception).__name__}: {exception}".strip()
 
 
+def application_name() -> str:
+    """The application name of this process's dbt sessions (dbt_project/profiles.yml reads it)."""
+    return f"parwh-dbt-{os.getpid()}"
+
+
+def end_sessions(warehouse_url: str, name: str) -> int:
+    """Terminate the server sessions named `name` (an interrupted build's queries); returns how many."""
+    import psycopg
+
+    try:
+        with psycopg.connect(warehouse_url, autocommit=True, connect_timeout=10) as conn:
+            ended = conn.execute("select count(*) filter (where pg_terminate_backend(pid)) from pg_stat_activity"
+                                 " where application_name = %s and pid <> pg_backend_pid()", (name,)).fetchone()[0]
+    except psycopg.Error as exc:
+        log.warning("could not end the interrupted build's sessions (%s): they end with their queries", exc)
+        return 0
+    if ended:
+        log.warning("interrupted: ended %d dbt session(s) still running on the server", ended)
+    return ended
+
+
+def _client_check_options(warehouse_url: str) -> str:
+    """PGOPTIONS that make the server notice a vanished client during a query (PostgreSQL 14+)."""
+    import psycopg
+
+    with psycopg.connect(warehouse_url, connect_timeout=10) as conn:
+        if conn.info.server_version < 140000:
+            return os.environ.get("PGOPTIONS", "")
+    return " ".join(filter(None, [os.environ.get("PGOPTIONS", ""),
+                                  f"-c client_connection_check_interval={CLIENT_CHECK_MS}"]))
+
+
 def _dbt_environment(warehouse_url: str, target_path: Path | None) -> dict[str, str]:
     env = warehouse.parse_url(warehouse_url).as_env()
+    env["PARWH_DB_APPLICATION_NAME"] = application_name()
+    env["PGOPTIONS"] = _client_check_options(warehouse_url)
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     env["DO_NOT_TRACK"] = "1"
     if target_path is not None:

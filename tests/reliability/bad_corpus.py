@@ -124,7 +124,60 @@ def _late_bad_encoding() -> bytes:
     return _provincial_csv(rows, header) + to_cp1258(_provincial_csv([late], header).split(b"\n", 1)[1].decode())
 
 
+def _report_with_sheet_xml(change) -> bytes:
+    """A provincial report (200 rows) whose first sheet's XML is rewritten by change(xml)."""
+    from tests.warehouse.test_formats_xlsx import data_row, write_report
+
+    with tempfile.TemporaryDirectory() as folder:
+        report = write_report(Path(folder) / "report.xlsx", [data_row(n, f"HX-{n}") for n in range(1, 201)])
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(report) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                data = source.read(info)
+                if info.filename == "xl/worksheets/sheet1.xml":
+                    data = change(data.decode("utf-8")).encode("utf-8")
+                target.writestr(info, data)
+    return buffer.getvalue()
+
+
+def _merged_ranges_over_and_over() -> bytes:
+    """5 000 merged ranges, each spanning every column (A:XFD) and the whole sheet: formerly minutes
+    of work painting 16 384 columns per range."""
+    import re
+
+    def change(xml: str) -> str:
+        ranges = "".join(f'<mergeCell ref="A{r}:XFD1048576"/>' for r in range(1, 5001))
+        xml = re.sub(r"<mergeCells.*?</mergeCells>", "", xml, flags=re.S)
+        return xml.replace("</sheetData>", f'</sheetData><mergeCells count="5000">{ranges}</mergeCells>')
+
+    return _report_with_sheet_xml(change)
+
+
+def _value_in_column_xfd() -> bytes:
+    """A cell in the last column (XFD) of every data row: formerly every row 16 384 cells wide."""
+    import re
+
+    def change(xml: str) -> str:
+        def widen(match: re.Match) -> str:
+            number = int(match[1])
+            extra = f'<c r="XFD{number}" t="inlineStr"><is><t>x</t></is></c>' if number > 8 else ""
+            return match[0].replace("</row>", extra + "</row>")
+        return re.sub(r'<row r="(\d+)".*?</row>', widen, xml, flags=re.S)
+
+    return _report_with_sheet_xml(change)
+
+
+def _slow_export() -> bytes:
+    """20 000 good rows, read under a time budget of a millisecond."""
+    header = PROVINCIAL_HEADER.split(",")
+    rows = [list(provincial_row(**{"Mã hồ sơ": f"SLOW-{n}"}).values()) for n in range(20_000)]
+    return _provincial_csv(rows, header)
+
+
 GENERATORS = {
+    "merged_ranges_over_and_over.xlsx": _merged_ranges_over_and_over,
+    "value_in_column_xfd.xlsx": _value_in_column_xfd,
+    "over_time_budget.csv": _slow_export,
     "late_bad_encoding.csv": _late_bad_encoding,
     "spreadsheet_dates_1900_2999.xlsx": _spreadsheet_dates,
     "five_thousand_columns.csv": _five_thousand_columns,

@@ -89,7 +89,7 @@ def _start_together(url: str, runs: list[tuple[str, ...]], env: dict[str, str]) 
         deadline = time.monotonic() + 60
         with psycopg.connect(url, autocommit=True) as conn:
             while conn.execute("select count(*) from pg_stat_activity where datname = current_database()"
-                               " and wait_event_type = 'Lock' and query ilike '%%pg_advisory_lock%%'"
+                               " and wait_event_type = 'Lock' and query ilike '%%audit.ingest_lock%%'"
                                ).fetchone()[0] < len(procs):
                 assert time.monotonic() < deadline and all(p.poll() is None for p in procs), "ingests not waiting"
                 time.sleep(0.05)

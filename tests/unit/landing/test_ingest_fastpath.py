@@ -10,8 +10,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ingest.errors import RowRejection
 from ingest.landing import csv_fast_path, profiles
-from ingest.landing.errors import RowRejection
 from ingest.landing.pii import Hasher
 from ingest.landing.readers import row_as_record
 from ingest.landing.records import PrecomputedHasher, RecordMapper
