@@ -21,6 +21,23 @@ update audit.loads
        else file_sha256 || '|profile=' || coalesce(profile, '') || '|province=' || coalesce(province_code, '')
    end
  where load_key is null;
+-- A row written without a key (by hand, by another tool) gets the key its profile and province give.
+create or replace function audit.default_load_key() returns trigger language plpgsql as $fill$
+begin
+    if new.load_key is null then
+        new.load_key := case
+            when new.source_kind = 'index_publication'
+                then new.file_sha256 || '|reader=' || coalesce(new.profile, '') || '|index=|edition='
+            else new.file_sha256 || '|profile=' || coalesce(new.profile, '') || '|province='
+                 || coalesce(new.province_code, '')
+        end;
+    end if;
+    return new;
+end
+$fill$;
+drop trigger if exists loads_default_load_key on audit.loads;
+create trigger loads_default_load_key before insert on audit.loads
+    for each row execute function audit.default_load_key();
 alter table audit.loads alter column load_key set not null;
 
 drop index if exists audit.loads_one_live_load_per_file;
