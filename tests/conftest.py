@@ -4,10 +4,12 @@ so they never depend on leftovers and can run against PostgreSQL 15 and the embe
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +82,6 @@ def fresh_database(admin_url: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def dbt_manifest() -> str:
     """dbt_project/target/manifest.json, which the cosmos task group renders the DAG from."""
-    import fcntl
-
     from ingest.runtime import dbt_runner
 
     project = warehouse.paths().dbt_project
@@ -95,3 +95,37 @@ def dbt_manifest() -> str:
         if not manifest.exists() or manifest.stat().st_mtime <= newest:
             dbt_runner.run_dbt(["parse"], warehouse.embedded_url_without_starting())
     return str(manifest)
+
+
+def _shared_session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every worker of this test session sees (pytest-xdist workers have their own basetemp
+    inside the session's), and no other session does."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def airflow_metadata(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict[str, str]], None]:
+    """install(env): a migrated Airflow metadata database at env's AIRFLOW_HOME/airflow.db.
+
+    `airflow db migrate` of an empty SQLite file takes ~10 s; it runs once per session, into a
+    template that each DAG test copies (the migrated file holds no path, name or URL of its own)."""
+    from ingest.runtime import airflow_env
+
+    shared = _shared_session_dir(tmp_path_factory)
+    template = shared / "airflow-metadata-template.db"
+    with open(shared / "airflow-metadata-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not template.exists():
+            home = Path(tempfile.mkdtemp(prefix="airflow-template-", dir=shared))
+            env = airflow_env.airflow_environment("postgresql://template.invalid/unused", airflow_home=home)
+            airflow_env.migrate_metadata(env)
+            (home / "airflow.db").rename(template)
+            shutil.rmtree(home)
+
+    def install(env: dict[str, str]) -> None:
+        home = Path(env["AIRFLOW_HOME"])
+        home.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, home / "airflow.db")
+
+    return install
