@@ -32,11 +32,12 @@ system-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "note: install Debian's chromium (sudo apt-get install chromium) for the screenshot test"; fi; }
 
-# Two pytest workers (pytest-xdist), whole files to a worker: dbt builds and Airflow runs wait on
-# PostgreSQL half the time, so two share the machine well. TEST_WORKERS=0 runs in one process.
+# Two pytest workers (pytest-xdist), whole files to a worker, handed out in the order conftest.py
+# sorts them (the files running real Airflow DAGs first), not xdist's most-tests-first; then the
+# 25 slowest tests. TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
 test: install system-deps
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25 $(PYTEST_ARGS)
 
 airflow: install
 	$(BIN)/parwh airflow standalone

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ast
+import time
+from pathlib import Path
 
 import pytest
 
 from ingest.settings import paths
 
 DAG_FOLDER = paths().root / "dags"
-MAX_PARSE_SECONDS = 2.0
+MAX_PARSE_SECONDS = 2.0       # CPU seconds of the file's own work
+IMPORT_TIMEOUT_SECONDS = 30.0  # wall seconds: Airflow's default dagbag_import_timeout
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +25,23 @@ def dagbag(dbt_manifest):
     from airflow.dag_processing.dagbag import BundleDagBag
 
     # As the dag-processor parses a bundle: the bundle folder is importable (dag_defaults.py).
-    return BundleDagBag(dag_folder=str(DAG_FOLDER), bundle_path=DAG_FOLDER, bundle_name="dags-folder")
+    bag = BundleDagBag(dag_folder=str(DAG_FOLDER), bundle_path=DAG_FOLDER, bundle_name="dags-folder",
+                       collect_dags=False)
+    # CPU time of each file's parse, next to the wall time Airflow records: the wall time also counts
+    # whatever else the machine runs, the CPU time is the file's own work.
+    bag.parse_cpu_seconds = {}
+    parse = bag.process_file
+
+    def timed_parse(filepath, *args, **kwargs):
+        start = time.process_time()
+        try:
+            return parse(filepath, *args, **kwargs)
+        finally:
+            bag.parse_cpu_seconds[Path(filepath).relative_to(DAG_FOLDER).as_posix()] = time.process_time() - start
+
+    bag.process_file = timed_parse
+    bag.collect_dags(dag_folder=str(DAG_FOLDER))
+    return bag
 
 
 def test_no_import_errors(dagbag):
@@ -30,9 +49,12 @@ def test_no_import_errors(dagbag):
 
 
 def test_every_dag_file_parses_quickly(dagbag):
-    slow = {stat.file: stat.duration.total_seconds() for stat in dagbag.dagbag_stats
-            if stat.duration.total_seconds() > MAX_PARSE_SECONDS}
-    assert slow == {}, f"DAG files slower than {MAX_PARSE_SECONDS}s to parse: {slow}"
+    assert set(dagbag.parse_cpu_seconds) == {stat.file for stat in dagbag.dagbag_stats} != set()
+    slow = {file: seconds for file, seconds in dagbag.parse_cpu_seconds.items() if seconds > MAX_PARSE_SECONDS}
+    assert slow == {}, f"DAG files taking more than {MAX_PARSE_SECONDS} CPU seconds to parse: {slow}"
+    stuck = {stat.file: stat.duration.total_seconds() for stat in dagbag.dagbag_stats
+             if stat.duration.total_seconds() > IMPORT_TIMEOUT_SECONDS}
+    assert stuck == {}, f"DAG files slower than the dag-processor's {IMPORT_TIMEOUT_SECONDS}s import timeout: {stuck}"
 
 
 def test_no_dag_file_is_named_like_dbt():

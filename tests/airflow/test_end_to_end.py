@@ -22,7 +22,7 @@ LOGICAL_DATE = datetime(2026, 11, 21, 0, 30, tzinfo=UTC)   # 07:30 in Vietnam: a
 
 
 @pytest.fixture(scope="module")
-def nightly(admin_url, dbt_manifest, tmp_path_factory):
+def nightly(admin_url, dbt_manifest, airflow_metadata, tmp_path_factory):
     """Run the DAG twice over the same delivery (the second run must change nothing)."""
     from ingest.runtime import migrate, warehouse
     from tests.conftest import create_database, drop_database
@@ -38,7 +38,7 @@ def nightly(admin_url, dbt_manifest, tmp_path_factory):
         "PARWH_QUARANTINE_DIR": str(home / "quarantine"), "PARWH_SITE_DIR": str(home / "site"),
         "PARWH_LOCAL_DIR": str(home / "local"), "PARWH_PII_KEY": "e2e-test-key", "PARWH_TASK_RETRIES": "0",
     })
-    airflow_env.migrate_metadata(env)
+    airflow_metadata(env)
     runs = []
     for attempt in range(2):
         files = sample.generate(home / "landing", DOSSIERS, seed=SEED, until=UNTIL)

@@ -31,7 +31,7 @@ def asset_events(home: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def ingested(admin_url, tmp_path_factory):
+def ingested(admin_url, airflow_metadata, tmp_path_factory):
     name = create_database(admin_url, "parwh_ingest_dags")
     url = warehouse.with_database(admin_url, name)
     with psycopg.connect(url) as conn:
@@ -48,7 +48,7 @@ def ingested(admin_url, tmp_path_factory):
         "PARWH_QUARANTINE_DIR": str(home / "quarantine"), "PARWH_SITE_DIR": str(home / "site"),
         "PARWH_LOCAL_DIR": str(home / "local"), "PARWH_PII_KEY": "ingest-dags-test-key", "PARWH_TASK_RETRIES": "0",
     })
-    airflow_env.migrate_metadata(env)
+    airflow_metadata(env)
     runs, snapshots = {}, {}
     for dag_id in ("portal_ingest", "index_publications"):
         runs[dag_id] = subprocess.run(

@@ -74,11 +74,12 @@ def test_the_marts_hold_the_sample(loaded_warehouse, fingerprints):
 
 
 @pytest.mark.airflow
-def test_the_backfill_dag_leaves_the_marts_of_its_last_day(loaded_warehouse, fingerprints, tmp_path):
+def test_the_backfill_dag_leaves_the_marts_of_its_last_day(loaded_warehouse, fingerprints, airflow_metadata,
+                                                          tmp_path):
     env = airflow_env.airflow_environment(loaded_warehouse, airflow_home=tmp_path / "airflow")
     env.update({"PARWH_SITE_DIR": str(tmp_path / "site"), "PARWH_LOCAL_DIR": str(tmp_path / "local"),
                 "PARWH_LANDING_DIR": str(tmp_path / "landing"), "PARWH_TASK_RETRIES": "0"})
-    airflow_env.migrate_metadata(env)
+    airflow_metadata(env)
     # A `parwh build` that died holding the marts: the backfill must take the lease over, not wait.
     with psycopg.connect(loaded_warehouse, autocommit=True) as conn:
         assert marts_lease.try_acquire(conn, dead_cli_holder(), purpose="parwh build")[0]

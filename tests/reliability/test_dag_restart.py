@@ -73,8 +73,8 @@ def _run_dag_restarting_the_warehouse(server: ScratchServer, url: str, env: dict
     return seen
 
 
-def test_warehouse_restart_during_a_dag_run_is_retried_and_the_run_completes(scratch_warehouse, tmp_path,
-                                                                              reliability):
+def test_warehouse_restart_during_a_dag_run_is_retried_and_the_run_completes(scratch_warehouse, airflow_metadata,
+                                                                              tmp_path, reliability):
     server, url = scratch_warehouse
     with reliability.fault("warehouse restarted during a DAG run"):
         home = tmp_path
@@ -83,7 +83,7 @@ def test_warehouse_restart_during_a_dag_run_is_retried_and_the_run_completes(scr
         env = airflow_env.airflow_environment(url, airflow_home=home / "airflow")
         env.update({"PARWH_HOME": str(home), "PARWH_PII_KEY": "restart-test-key", "PARWH_TASK_RETRIES": "3",
                     "PARWH_RETRY_DELAY_SECONDS": "1"})
-        airflow_env.migrate_metadata(env)
+        airflow_metadata(env)
         _run_dag_restarting_the_warehouse(server, url, env, "portal_ingest", home / "dags_test.log",
                                           _wait_for_copy, timeout=300)
 
@@ -122,7 +122,7 @@ def _wait_for_dbt_on_marts(url: str, proc: subprocess.Popen, log: Path, timeout:
 
 
 def test_warehouse_restart_during_the_nightly_dbt_build_is_retried_and_the_marts_complete(
-        scratch_warehouse, dbt_manifest, tmp_path, reliability):
+        scratch_warehouse, dbt_manifest, airflow_metadata, tmp_path, reliability):
     """The nightly's cosmos task whose dbt statement the restart cuts fails, is retried, and the run
     ends with every dossier in the marts and the marts lease given back."""
     from ingest.pipeline.ingest_batch import ingest_files
@@ -138,7 +138,7 @@ def test_warehouse_restart_during_the_nightly_dbt_build_is_retried_and_the_marts
         env = airflow_env.airflow_environment(url, airflow_home=tmp_path / "airflow")
         env.update({"PARWH_HOME": str(tmp_path), "PARWH_PII_KEY": "restart-test-key", "PARWH_TASK_RETRIES": "3",
                     "PARWH_RETRY_DELAY_SECONDS": "1"})
-        airflow_env.migrate_metadata(env)
+        airflow_metadata(env)
         cut = _run_dag_restarting_the_warehouse(server, url, env, "warehouse_nightly", tmp_path / "dags_test.log",
                                                 _wait_for_dbt_on_marts, timeout=900)
 

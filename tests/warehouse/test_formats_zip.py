@@ -32,7 +32,11 @@ def national_line(code: str) -> str:
 def bundle(tmp_path: Path, extra: dict[str, bytes] | None = None) -> Path:
     csv_path = write_provincial_csv(tmp_path / "src.csv", [provincial_row(**{"Mã hồ sơ": "Z-1"}),
                                                            provincial_row(**{"Mã hồ sơ": "Z-2", "Trạng thái": "?"})])
-    xlsx_path = write_report(tmp_path / "src.xlsx", [data_row(1, "Z-3")])
+    # An .xlsx records when it was written (workbook properties, zip entry times): written once per
+    # folder, so a second bundle() is byte for byte the same archive, whatever the clock says.
+    xlsx_path = tmp_path / "src.xlsx"
+    if not xlsx_path.exists():
+        write_report(xlsx_path, [data_row(1, "Z-3")])
     target = tmp_path / "bundle.zip"
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.write(csv_path, "thang3/ha_noi.csv")
