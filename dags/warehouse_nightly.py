@@ -11,7 +11,9 @@ The nightly run, 02:00 Asia/Ho_Chi_Minh, and also whenever `portal_ingest` or
 3. `source_freshness`: `dbt source freshness`, a warning in the log when no load finished lately;
 4. `claim_marts`: the marts lease (`audit.marts_lease`): one builder of the marts at a time, so a
    backfill or a `parwh build` in progress is waited for (the task says who holds it);
-5. `dbt`: the dbt project through astronomer-cosmos (every model, seed and test is its own task);
+5. `dbt`: the dbt project through astronomer-cosmos in its WATCHER mode: one `dbt build`
+   (`dbt.dbt_producer_watcher`), and every model, seed and its tests a task of its own that
+   reports that node's outcome (a failed node fails its task; its retry runs that node alone);
 6. `mart_gate`: the mart expectations; a critical failure fails the run at once;
 7. `publish_site`: the report site and Data Docs, whatever happened upstream;
 8. `release_marts`: gives the lease back, whatever happened upstream.
@@ -45,6 +47,9 @@ from ingest.runtime.warehouse import dbt_env_for_airflow
 from ingest.settings import paths
 
 DBT_PROJECT = paths().dbt_project
+# audit.dbt_node_runs from each dbt invocation's results
+AUDIT_CALLBACK = "ingest.runtime.dbt_node_runs.cosmos_callback"
+SENSOR_POKE_SECONDS = 5
 
 
 @dag(
@@ -74,9 +79,13 @@ def warehouse_nightly():
             target_name="warehouse",
             profiles_yml_filepath=DBT_PROJECT / "profiles.yml",
         ),
+        # One `dbt build` (the producer task, dbt's own threads) and one sensor task per model and
+        # per model's tests that reports that node's result: a failed node fails its own task, whose
+        # retry runs that node alone (bench/README.md: LOCAL ran one dbt per node, 4.7x `parwh build`).
         execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
+            execution_mode=ExecutionMode.WATCHER,
             invocation_mode=InvocationMode.DBT_RUNNER,
+            setup_operator_args={"callback": [AUDIT_CALLBACK, "watcher_glue.publish_detached_test_results"]},
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
@@ -88,9 +97,15 @@ def warehouse_nightly():
             "install_deps": False,
             "vars": {"as_of_date": AS_OF_DATE},
             "env": dbt_env_for_airflow(),
-            "callback": "ingest.runtime.dbt_node_runs.cosmos_callback",
+            "callback": AUDIT_CALLBACK,
             # Our assets are the raw tables the ingest DAGs announce; one asset per model is noise.
             "emit_datasets": False,
+            # The sensors poke in reschedule mode: no triggerer needed, no worker slot held while
+            # the build runs, and `airflow dags test` (one task at a time) runs the producer
+            # between two pokes instead of waiting on a deferred sensor forever.
+            "deferrable": False,
+            "mode": "reschedule",
+            "poke_interval": SENSOR_POKE_SECONDS,
         },
     )
 
