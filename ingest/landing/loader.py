@@ -528,8 +528,11 @@ def land_file(
         file_bytes = snapshot.size if snapshot else None
         key = load_audit.load_key(content_sha, reload=reload, profile=profile.name if profile else profile_name,
                              province=province)
-        return _land(warehouse_url, path, name, opened, profile, profile_name, early_rejection, hasher, province,
-                     run_id, progress, started, content_sha, source_path, file_bytes, key, snapshot, budget)
+        return _land(warehouse_url, _FileToLand(
+            path=path, name=name, source_path=source_path, sha256=content_sha, file_bytes=file_bytes, key=key,
+            opened=opened, profile=profile, profile_name=profile_name, early_rejection=early_rejection,
+            snapshot=snapshot, budget=budget, started=started,
+        ), hasher=hasher, province=province, run_id=run_id, progress=progress)
     finally:
         if opened is not None:
             opened.close()
@@ -546,21 +549,43 @@ def _unless_changed(path: Path, snapshot: intake.Snapshot, rejection: FileReject
     return rejection
 
 
-def _land(warehouse_url, path, name, opened, profile, profile_name, early_rejection, hasher, province, run_id,
-          progress, started, sha256, source_path, file_bytes, key, snapshot, budget) -> LoadResult:
+@dataclass(frozen=True)
+class _FileToLand:
+    """What reading a file found before anything is written: its identity, the opened reader and
+    profile (or why it is rejected whole), and the snapshot it must still match when committed."""
+
+    path: Path
+    name: str
+    source_path: str | None
+    sha256: str
+    file_bytes: int | None
+    key: str
+    opened: OpenedFile | None
+    profile: profiles.Profile | None
+    profile_name: str | None
+    early_rejection: FileRejected | None
+    snapshot: intake.Snapshot | None
+    budget: intake.TimeBudget
+    started: float
+
+
+def _land(warehouse_url: str, file: _FileToLand, *, hasher: PrecomputedHasher, province: str | None,
+          run_id: str | None, progress: ProgressCallback | None) -> LoadResult:
+    """The audit row, then the file's rows (or its rejection), committed together."""
+    path, name, profile, started = file.path, file.name, file.profile, file.started
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         load_audit.sweep_abandoned_loads(conn)
         load_id, duplicate_of = load_audit.start_load(
             conn,
             source_kind=profile.source_kind if profile else "unknown",
-            profile=profile.name if profile else profile_name,
+            profile=profile.name if profile else file.profile_name,
             file_name=name,
-            file_path=storable(source_path or str(path.absolute())),
-            file_sha256=sha256,
-            file_bytes=file_bytes,
+            file_path=storable(file.source_path or str(path.absolute())),
+            file_sha256=file.sha256,
+            file_bytes=file.file_bytes,
             province_code=province,
             run_id=run_id,
-            key=key,
+            key=file.key,
         )
         if duplicate_of is not None:
             # Another ingest still reading the same file files it away itself.
@@ -570,10 +595,10 @@ def _land(warehouse_url, path, name, opened, profile, profile_name, early_reject
                               keep_in_landing=load_audit.in_progress(conn, duplicate_of))
         try:
             key_change = load_audit.record_key_fingerprint(conn, load_id, hasher.fingerprint)
-            if early_rejection is not None:
-                return _reject_file(conn, path, name, load_id, profile, early_rejection, 0, started)
-            result = _copy_records(conn, path, name, load_id, opened, profile, hasher, province, progress, started,
-                                   snapshot, budget)
+            if file.early_rejection is not None:
+                return _reject_file(conn, path, name, load_id, profile, file.early_rejection, 0, started)
+            result = _copy_records(conn, path, name, load_id, file.opened, profile, hasher, province, progress,
+                                   started, file.snapshot, file.budget)
             if key_change and result.status == "loaded":
                 _add_note(conn, result, key_change)
             return result
