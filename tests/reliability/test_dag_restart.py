@@ -115,7 +115,8 @@ def _wait_for_dbt_on_marts(url: str, proc: subprocess.Popen, log: Path, timeout:
             if proc.poll() is not None:
                 raise AssertionError("the nightly run ended before dbt was seen on marts:\n" + log.read_text()[-5000:])
             row = conn.execute("select left(query, 200) from pg_stat_activity where state = 'active'"
-                               " and application_name like 'parwh-dbt%%' and query ilike '%%\"marts\".%%' limit 1").fetchone()
+                               " and application_name like 'parwh-dbt%%' and query ilike '%%\"marts\".%%'"
+                               " limit 1").fetchone()
             if row:
                 return row[0]
             time.sleep(0.02)
