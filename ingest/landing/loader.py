@@ -17,7 +17,6 @@ dict records through the same plan.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -93,14 +92,6 @@ class LoadResult:
     @property
     def ok(self) -> bool:
         return self.status in ("loaded", "duplicate", "dry-run")
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with intake.open_regular(path) as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def storable(text: str) -> str:

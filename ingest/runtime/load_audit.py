@@ -96,10 +96,6 @@ def in_progress(conn: psycopg.Connection, load_id: int) -> bool:
                         (load_id,)).fetchone() == (True,)
 
 
-def release(conn: psycopg.Connection, load_id: int) -> None:
-    """Nothing to release any more (the loading session itself marks the load as live); kept for callers."""
-
-
 _SWEEP = (
     "update audit.loads as l set status = 'failed', finished_at = now(),"
     " error = 'abandoned: the loading process stopped before committing (nothing of it is in raw)'"
