@@ -4,6 +4,7 @@ so they never depend on leftovers and can run against PostgreSQL 15 and the embe
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -19,7 +20,7 @@ from psycopg import sql
 
 from ingest.runtime import migrate, warehouse
 
-pytest_plugins = ["tests.reliability.summary"]
+pytest_plugins = ["tests.reliability.summary", "pytester"]
 
 # Airflow reads its configuration at import: give the test session its own home and SQLite
 # metadata so tests never touch a developer's .local/airflow.
@@ -36,7 +37,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Files that run real Airflow DAGs first, then the other warehouse files, then the rest, each
     file's tests kept together and in order. `make test` hands whole files to its workers in this
     order (--dist loadfile --no-loadscope-reorder): the longest files start first instead of being
-    left to the end, when the other worker has nothing left to run beside them."""
+    left to the end, when the other worker has nothing left to run beside them.
+
+    A test that uses the warehouse server must say so (`warehouse` marker): the PostgreSQL 15 pass
+    of CI selects tests by it."""
+    unmarked = [item.nodeid for item in items
+                if "admin_url" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("warehouse")]
+    if unmarked:
+        raise pytest.UsageError("tests using the warehouse server without the `warehouse` marker: "
+                                + ", ".join(unmarked))
+
     def rank(item: pytest.Item) -> int:
         return 0 if item.get_closest_marker("airflow") else 1 if item.get_closest_marker("warehouse") else 2
 
@@ -80,17 +90,24 @@ def insert_row(conn: psycopg.Connection, table: str, row: dict[str, Any]) -> Non
     )
 
 
-@pytest.fixture
-def fresh_database(admin_url: str) -> Iterator[str]:
-    """URL of a new, migrated, empty warehouse database; dropped after the test."""
+@contextlib.contextmanager
+def new_database(admin_url: str) -> Iterator[str]:
+    """URL of a new, migrated, empty warehouse database; dropped afterwards."""
     name = create_database(admin_url)
-    url = warehouse.with_database(admin_url, name)
-    with psycopg.connect(url) as conn:
-        migrate.migrate(conn)
     try:
+        url = warehouse.with_database(admin_url, name)
+        with psycopg.connect(url) as conn:
+            migrate.migrate(conn)
         yield url
     finally:
         drop_database(admin_url, name)
+
+
+@pytest.fixture
+def fresh_database(admin_url: str) -> Iterator[str]:
+    """URL of a new, migrated, empty warehouse database; dropped after the test."""
+    with new_database(admin_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,8 @@ triggers warehouse_nightly through the REST API, as an operator would, waits for
 checks the marts.
 
 Needs PostgreSQL on 127.0.0.1:5432 (a fresh metadata database is created and dropped) and Redis on
-127.0.0.1:6379; skipped, saying which, when either is unreachable. Override with
+127.0.0.1:6379; skipped, saying which, when either is unreachable (failed under CI:
+tests/support/prerequisites.py). Override with
 PARWH_TEST_AIRFLOW_PG (admin URL) and PARWH_TEST_REDIS (redis://host:port/db).
 """
 
@@ -29,6 +30,7 @@ from ingest.pipeline import schedule
 from ingest.runtime import airflow_env, warehouse
 from ingest.synthetic import sample
 from tests.conftest import create_database, drop_database
+from tests.support import prerequisites
 
 pytestmark = [pytest.mark.warehouse, pytest.mark.airflow]
 
@@ -166,7 +168,7 @@ class Api:
 def nightly_on_celery(admin_url, dbt_manifest, tmp_path_factory):
     for reason in (_redis_answers(REDIS_URL), _postgres_answers(METADATA_ADMIN_URL)):
         if reason:
-            pytest.skip(reason)
+            prerequisites.missing(reason)
     home = tmp_path_factory.mktemp("topology")
     metadata_db = create_database(METADATA_ADMIN_URL, "parwh_airflow_meta")
     warehouse_db = create_database(admin_url, "parwh_topology")

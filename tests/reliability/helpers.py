@@ -49,6 +49,12 @@ def loads_by_file(url: str) -> dict[str, list[tuple[str, int | None]]]:
     return found
 
 
+def mart_dossiers(url: str) -> int:
+    """Distinct dossiers in marts.fct_dossiers."""
+    with psycopg.connect(url) as conn:
+        return conn.execute("select count(distinct dossier_id) from marts.fct_dossiers").fetchone()[0]
+
+
 def raw_counts(url: str) -> tuple[int, int]:
     """(rows in raw.portal_dossiers, distinct dossier codes there)."""
     with psycopg.connect(url) as conn:

@@ -20,10 +20,10 @@ import pytest
 
 from ingest.runtime import airflow_env, migrate
 
-from .helpers import loads_by_file, raw_counts, write_export
+from .helpers import loads_by_file, mart_dossiers, raw_counts, write_export
 from .scratch_server import ScratchServer
 
-pytestmark = [pytest.mark.warehouse, pytest.mark.airflow]
+pytestmark = [pytest.mark.warehouse, pytest.mark.airflow, pytest.mark.fault]
 
 ROWS = 150_000   # a few seconds of COPY: the restart lands inside it
 
@@ -76,7 +76,8 @@ def _run_dag_restarting_the_warehouse(server: ScratchServer, url: str, env: dict
 def test_warehouse_restart_during_a_dag_run_is_retried_and_the_run_completes(scratch_warehouse, airflow_metadata,
                                                                               tmp_path, reliability):
     server, url = scratch_warehouse
-    with reliability.fault("warehouse restarted during a DAG run"):
+    with reliability.fault("warehouse restarted during a DAG run") as case:
+        case.count_lost_rows(lambda: ROWS - raw_counts(url)[1])
         home = tmp_path
         (home / "landing").mkdir()
         write_export(home / "landing" / "export.csv", ROWS, "DAG")
@@ -100,7 +101,6 @@ def test_warehouse_restart_during_a_dag_run_is_retried_and_the_run_completes(scr
         total, distinct = raw_counts(url)
         assert total == distinct == ROWS, "exactly once"
         assert [p.name for p in (home / "archive").rglob("*.csv")] == ["export.csv"]
-        reliability.rows_lost(ROWS - total)
 
 
 NIGHTLY_DOSSIERS = 1_500
@@ -131,7 +131,8 @@ def test_warehouse_restart_during_the_nightly_dbt_build_is_retried_and_the_marts
     from ingest.synthetic import sample
 
     server, url = scratch_warehouse
-    with reliability.fault("warehouse restarted during the nightly dbt build"):
+    with reliability.fault("warehouse restarted during the nightly dbt build") as case:
+        case.count_lost_rows(lambda: NIGHTLY_DOSSIERS - mart_dossiers(url))
         files = sample.generate(tmp_path / "delivery", NIGHTLY_DOSSIERS, seed=5, until=datetime(2026, 11, 20).date())
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("PARWH_PII_KEY", "restart-test-key")
@@ -159,4 +160,3 @@ def test_warehouse_restart_during_the_nightly_dbt_build_is_retried_and_the_marts
             holder = conn.execute("select holder from audit.marts_lease").fetchone()[0]
         assert built == delivered == NIGHTLY_DOSSIERS
         assert holder is None, f"the marts lease was left with {holder}"
-        reliability.rows_lost(delivered - built)

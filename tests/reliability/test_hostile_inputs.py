@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.support import prerequisites
 from tests.unit.landing.test_ingest_unit import PROVINCIAL_HEADER, provincial_row
 
 from .helpers import cli_env, loads_by_file, raw_counts, start_cli, write_export
@@ -47,6 +48,7 @@ def audit_text(url: str) -> str:
 
 
 # ---- only regular files, links only within the folder given ---------------------------------
+@pytest.mark.bad_input
 def test_a_fifo_and_links_to_endless_devices_are_rejected_at_once_and_the_rest_loads(
         fresh_database, tmp_path, reliability):
     landing = tmp_path / "landing"
@@ -74,6 +76,7 @@ def test_a_fifo_and_links_to_endless_devices_are_rejected_at_once_and_the_rest_l
         assert proc.returncode == 1 and "not_a_regular_file" in proc.stdout, proc.stdout + proc.stderr
 
 
+@pytest.mark.bad_input
 def test_a_link_to_a_file_outside_landing_is_never_quoted(fresh_database, tmp_path, reliability):
     secret_line = "Mã hồ sơ,Chủ hồ sơ bí mật Nguyễn Văn Lộ,Số giấy tờ 079999888777"
     outside = tmp_path / "elsewhere" / "secrets.csv"
@@ -94,6 +97,7 @@ def test_a_link_to_a_file_outside_landing_is_never_quoted(fresh_database, tmp_pa
 
 
 # ---- one bad file never stops the batch --------------------------------------------------------
+@pytest.mark.fault
 def test_an_unreadable_file_is_rejected_and_the_files_after_it_load(fresh_database, tmp_path, reliability):
     """chmod 000 stops nobody who is root, so as root the ingest runs without the capabilities that
     override file permissions (setpriv), which makes the file truly unreadable to it."""
@@ -106,13 +110,14 @@ def test_an_unreadable_file_is_rejected_and_the_files_after_it_load(fresh_databa
     command = [sys.executable, "-m", "ingest.cli", "ingest", "--no-gate", str(landing)]
     if os.geteuid() == 0:
         if shutil.which("setpriv") is None:
-            pytest.skip("running as root without setpriv: cannot make a file unreadable")
+            prerequisites.missing("running as root without setpriv: cannot make a file unreadable")
         command = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *command]
         reach = subprocess.run([*command[:3], sys.executable, "-c", "import psycopg, sys; psycopg.connect(sys.argv[1])",
                                 fresh_database], capture_output=True, text=True, timeout=HANG_LIMIT)
         if reach.returncode != 0:   # the embedded server's socket is in a folder of its own user
             pytest.skip("the warehouse cannot be reached without the capabilities that override file permissions")
-    with reliability.fault("a file in the batch that cannot be read (permission denied)"):
+    with reliability.fault("a file in the batch that cannot be read (permission denied)") as case:
+        case.count_lost_rows(lambda: 40 - raw_counts(fresh_database)[1])
         proc = subprocess.run(command, env=cli_env(fresh_database, tmp_path), capture_output=True, text=True,
                               timeout=HANG_LIMIT)
         assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -137,6 +142,7 @@ def _wait_for_copy(url: str, proc, timeout: float = HANG_LIMIT) -> None:
             time.sleep(0.01)
 
 
+@pytest.mark.fault
 def test_a_file_that_changes_while_read_commits_nothing_and_loads_whole_next_time(fresh_database, tmp_path,
                                                                                  reliability):
     landing = tmp_path / "landing"
@@ -144,7 +150,8 @@ def test_a_file_that_changes_while_read_commits_nothing_and_loads_whole_next_tim
     export = write_export(landing / "growing.csv", 150_000, "GROW")
     whole = export.read_bytes()
     cut = whole.rfind(b"\n", 0, len(whole) // 2) + 1
-    with reliability.fault("the file is cut in half while it is loaded, then delivered whole"):
+    with reliability.fault("the file is cut in half while it is loaded, then delivered whole") as case:
+        case.count_lost_rows(lambda: 150_000 - raw_counts(fresh_database)[1])
         proc = start_cli("ingest", "--no-gate", str(landing), env=cli_env(fresh_database, tmp_path))
         try:
             _wait_for_copy(fresh_database, proc)
@@ -164,7 +171,6 @@ def test_a_file_that_changes_while_read_commits_nothing_and_loads_whole_next_tim
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert loads(fresh_database)["growing.csv"][0] == "loaded", "the intact file is no duplicate"
         assert raw_counts(fresh_database) == (150_000, 150_000)
-        reliability.rows_lost(150_000 - raw_counts(fresh_database)[0])
 
 
 # ---- duplicates key on content and arguments; loading again on purpose -------------------------
@@ -187,6 +193,7 @@ def _empty_province_cells(path: Path) -> Path:
     return path
 
 
+@pytest.mark.fault
 def test_a_file_run_again_with_the_right_province_loads(fresh_database, tmp_path, reliability):
     landing = tmp_path / "landing"
     landing.mkdir()
@@ -217,6 +224,7 @@ def test_a_file_run_again_with_the_right_province_loads(fresh_database, tmp_path
 
 
 # ---- spreadsheets whose work used to be unbounded ----------------------------------------------
+@pytest.mark.bad_input
 def test_thousands_of_full_row_merges_load_quickly(fresh_database, tmp_path, reliability):
     """5 000 ranges each merging one whole row (A:XFD) are a legal workbook: it loads, in seconds."""
     import re
@@ -245,6 +253,7 @@ def test_thousands_of_full_row_merges_load_quickly(fresh_database, tmp_path, rel
     ("PARWH_MAX_FILE_BYTES", "-1"), ("PARWH_FILE_SECONDS", "nan"), ("PARWH_ZIP_MAX_MEMBERS", "0"),
     ("PARWH_OFFICE_HOURS_CUTOFF", "25:99"), ("PARWH_TASK_RETRIES", "-1"),
 ])
+@pytest.mark.bad_input
 def test_a_bad_setting_is_one_line_and_exit_2_before_any_work(fresh_database, tmp_path, setting, value,
                                                                reliability):
     export = write_export(tmp_path / "export.csv", 5, "SET")
@@ -259,6 +268,7 @@ def test_a_bad_setting_is_one_line_and_exit_2_before_any_work(fresh_database, tm
 
 @pytest.mark.parametrize("args", [["--province", "99"], ["--province", "Hà Nội"], ["--province", "001"],
                                   ["--province", ""]])
+@pytest.mark.bad_input
 def test_a_province_that_is_no_province_code_is_a_usage_error(fresh_database, tmp_path, args, reliability):
     export = write_export(tmp_path / "export.csv", 5, "PROV")
     with reliability.bad_input(" ".join(args) or "empty --province"):
@@ -278,13 +288,15 @@ def test_a_valid_province_is_taken_with_or_without_its_leading_zero(fresh_databa
 
 
 # ---- the loader's lock: reading outside it, only loader roles can take it -----------------------
+@pytest.mark.fault
 def test_files_are_read_before_the_ingest_lock_is_taken(fresh_database, tmp_path, reliability):
     """While another ingest holds the lock, a load reads and copies its whole file and waits only to
     commit."""
     from ingest.runtime import load_audit
 
     export = write_export(tmp_path / "export.csv", 20_000, "READ")
-    with reliability.fault("the ingest lock held by another ingest while a file loads"):
+    with reliability.fault("the ingest lock held by another ingest while a file loads") as case:
+        case.count_lost_rows(lambda: 20_000 - raw_counts(fresh_database)[1])
         with load_audit.exclusive_ingest(fresh_database):
             proc = start_cli("ingest", "--no-gate", str(export), env=cli_env(fresh_database, tmp_path))
             try:
@@ -311,11 +323,13 @@ def test_files_are_read_before_the_ingest_lock_is_taken(fresh_database, tmp_path
         assert raw_counts(fresh_database) == (20_000, 20_000)
 
 
+@pytest.mark.fault
 def test_a_read_only_role_cannot_stall_ingestion(fresh_database, tmp_path, reliability):
     from ingest.runtime import load_audit, migrate, warehouse
 
     export = write_export(tmp_path / "export.csv", 50, "STALL")
-    with reliability.fault("bi_reader and auditor take every lock they can before an ingest"):
+    with reliability.fault("bi_reader and auditor take every lock they can before an ingest") as case:
+        case.count_lost_rows(lambda: 50 - raw_counts(fresh_database)[1])
         with psycopg.connect(warehouse.role_url(fresh_database, "bi_reader", environ={}), autocommit=True) as reader, \
                 psycopg.connect(warehouse.role_url(fresh_database, "auditor", environ={}),
                                 autocommit=True) as auditor:
@@ -357,6 +371,7 @@ def test_a_batch_that_adds_many_rows_analyzes_raw(fresh_database, tmp_path):
 
 
 # ---- a build stopped by a signal leaves nothing running -----------------------------------------
+@pytest.mark.fault
 def test_a_terminated_build_ends_its_queries_and_gives_the_marts_back(fresh_database, tmp_path, reliability):
     """The test holds every seed table, so dbt's first statements wait on the server; the build is
     then sent SIGTERM. Its sessions must end with it (not linger until the lock goes) and the marts

@@ -45,8 +45,10 @@ def _wait_for_backends_to_end(url: str, timeout: float = 30.0) -> None:
             time.sleep(0.05)
 
 
+@pytest.mark.fault
 def test_kill_9_during_copy_leaves_nothing_and_the_rerun_loads_once(fresh_database, tmp_path, reliability):
-    with reliability.fault("kill -9 of an ingest in the middle of its COPY"):
+    with reliability.fault("kill -9 of an ingest in the middle of its COPY") as case:
+        case.count_lost_rows(lambda: ROWS - raw_counts(fresh_database)[1])
         export = write_export(tmp_path / "big_export.csv", ROWS, "KILL")
         env = cli_env(fresh_database, tmp_path)
         proc = start_cli("ingest", "--no-gate", str(export), env=env)
@@ -78,7 +80,6 @@ def test_kill_9_during_copy_leaves_nothing_and_the_rerun_loads_once(fresh_databa
         assert loads_by_file(fresh_database)["big_export.csv"] == [("failed", None), ("loaded", ROWS)]
         total, distinct = raw_counts(fresh_database)
         assert total == distinct == ROWS, "the file is loaded exactly once"
-        reliability.rows_lost(ROWS - total)
 
 
 def _start_together(url: str, runs: list[tuple[str, ...]], env: dict[str, str]) -> list:
@@ -101,8 +102,10 @@ def _files(folder: Path, names: list[str], rows: int = 40) -> list[Path]:
     return [write_export(folder / f"{name}.csv", rows, name.upper()) for name in names]
 
 
+@pytest.mark.fault
 def test_two_ingests_at_once_on_overlapping_files_load_each_file_once(fresh_database, tmp_path, reliability):
-    with reliability.fault("two `parwh ingest` runs started at once on overlapping files"):
+    with reliability.fault("two `parwh ingest` runs started at once on overlapping files") as case:
+        case.count_lost_rows(lambda: 5 * 20_000 - raw_counts(fresh_database)[1])
         files = _files(tmp_path / "exports", ["a", "b", "c", "d", "e"], rows=20_000)
         env = cli_env(fresh_database, tmp_path)
         first, second = _start_together(fresh_database, [("ingest", "--no-gate", *map(str, files[:4])),
@@ -116,13 +119,14 @@ def test_two_ingests_at_once_on_overlapping_files_load_each_file_once(fresh_data
             assert set(statuses) <= {"loaded", "duplicate"}
         total, distinct = raw_counts(fresh_database)
         assert total == distinct == 5 * 20_000
-        reliability.rows_lost(5 * 20_000 - total)
 
 
+@pytest.mark.fault
 def test_two_ingests_of_the_landing_folder_at_once(fresh_database, tmp_path, reliability):
     """Both runs list the same landing files; the first moves them to the archive while the second
     waits for the ingest lock. The second must skip what is gone, not fail."""
-    with reliability.fault("two ingests of the landing folder at once"):
+    with reliability.fault("two ingests of the landing folder at once") as case:
+        case.count_lost_rows(lambda: 3 * 20_000 - raw_counts(fresh_database)[1])
         files = _files(tmp_path / "landing", ["p", "q", "r"], rows=20_000)
         env = cli_env(fresh_database, tmp_path)
         runs = _start_together(fresh_database, [("ingest", "--no-gate", str(tmp_path / "landing"))] * 2, env)
@@ -137,13 +141,15 @@ def test_two_ingests_of_the_landing_folder_at_once(fresh_database, tmp_path, rel
         assert not list((tmp_path / "landing").iterdir())
 
 
+@pytest.mark.fault
 def test_two_loaders_racing_on_the_same_file_load_it_once(fresh_database, tmp_path, reliability):
     """Below the CLI's ingest lock: two processes land the same file at the same moment (the unique
     index on live loads decides)."""
     import subprocess
     import sys
 
-    with reliability.fault("two loaders racing on one file"):
+    with reliability.fault("two loaders racing on one file") as case:
+        case.count_lost_rows(lambda: 20_000 - raw_counts(fresh_database)[1])
         export = write_export(tmp_path / "race.csv", 20_000, "RACE")
         env = cli_env(fresh_database, tmp_path)
         code = ("import sys; from ingest.landing import loader; "

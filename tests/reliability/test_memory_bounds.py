@@ -44,6 +44,7 @@ def long_line_file(tmp_path_factory) -> Path:
     ({}, 48 << 20),                                    # defaults: read up to PARWH_MAX_LINE_CHARS (16 M), then skipped
     ({"PARWH_MAX_LINE_CHARS": "1000000"}, 8 << 20),    # the limit, not the line, bounds what is held
 ], ids=["default limits", "PARWH_MAX_LINE_CHARS=1000000"])
+@pytest.mark.bad_input
 def test_a_long_line_of_short_fields_is_rejected_without_being_split(long_line_file, settings, at_most_bytes,
                                                                      reliability):
     with reliability.bad_input(f"a 24 MB line of short fields ({settings or 'default limits'})"):

@@ -115,6 +115,7 @@ HOSTILE = {
 }
 
 
+@pytest.mark.bad_input
 def test_hostile_files_leave_no_clear_personal_data_anywhere(fresh_database, tmp_path, monkeypatch, capsys,
                                                              reliability):
     landing, site = tmp_path / "landing", tmp_path / "site"

@@ -45,7 +45,6 @@ AS_OF = "2026-11-20"
 RUN_ID = "test_bi_demo"
 DOSSIERS = 1500
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-SERVICE_INDEX_MODEL = paths().dbt_project / "models" / "marts" / "fct_service_index.sql"
 
 
 def _synthetic_sipas_rows(year: int = 2023) -> list[dict]:
@@ -166,8 +165,6 @@ def test_agencies_with_the_most_overdue_dossiers_now(demo, dossiers):
 
 
 def test_province_scorecard_sets_the_indices_side_by_side(demo):
-    if not SERVICE_INDEX_MODEL.exists():
-        pytest.skip("marts.fct_service_index (the computed 766 indicators) is not in the dbt project yet")
     rows = {r["edition_year"]: r for r in run_query(demo, "province_scorecard.sql")}
     assert {r["province_name"] for r in rows.values()} == {"Hồ Chí Minh"}
     # Published on the 63-province list, so derived onto the 34-province one and flagged.
@@ -213,9 +210,7 @@ def test_scorecard_charts_are_drawn_from_the_marts(demo, site):
     with psycopg.connect(demo["url"]) as conn:
         charts = {chart.name: chart for chart in scorecard.build_charts(conn, demo["folder"] / "charts_again")}
     expected = {"on_time_trend_34_provinces", "on_time_trend_63_provinces", "cycle_time_by_procedure",
-                "service_index_published", "index_ranks_2004", "index_ranks_2025"}
-    if SERVICE_INDEX_MODEL.exists():
-        expected.add("service_index_computed")
+                "service_index_published", "index_ranks_2004", "index_ranks_2025", "service_index_computed"}
     assert expected <= charts.keys()
     for name in expected:
         assert charts[name].points > 0, f"{name}: {charts[name].empty_reason}"

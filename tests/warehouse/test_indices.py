@@ -105,6 +105,7 @@ def _load(conn: psycopg.Connection, load_id: int) -> tuple:
                         (load_id,)).fetchone()
 
 
+@pytest.mark.warehouse
 def test_publish_real_workbooks_duplicate_and_rejection(fresh_database, tmp_path):
     pci_result = publish_file(fresh_database, PCI_2016)
     papi_result = publish_file(fresh_database, PAPI_2011_2016)
@@ -133,6 +134,7 @@ def test_publish_real_workbooks_duplicate_and_rejection(fresh_database, tmp_path
         assert {e[1:] for e in editions} == {(63, "papi_6_dimensions")}
 
 
+@pytest.mark.warehouse
 def test_checks_quarantine_a_load_whose_ranks_contradict_its_values(fresh_database, tmp_path):
     book = _open(PCI_2016)
     sheet = book["Summary_VN"]
@@ -149,6 +151,7 @@ def test_checks_quarantine_a_load_whose_ranks_contradict_its_values(fresh_databa
         assert _load(conn, result.load_id)[:2] == ("quarantined", "fail")
 
 
+@pytest.mark.warehouse
 def test_cli_publish_exit_codes(fresh_database, tmp_path, monkeypatch, capsys):
     from ingest.cli import main
 

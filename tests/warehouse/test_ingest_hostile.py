@@ -180,6 +180,7 @@ def test_a_blank_or_short_key_is_refused(monkeypatch, tmp_path, key):
         load_key()
 
 
+@pytest.mark.fault
 def test_a_one_space_key_is_a_usage_error_of_one_line(tmp_path, capsys, monkeypatch, reliability):
     with reliability.fault("PARWH_PII_KEY is one space"):
         monkeypatch.setenv("PARWH_PII_KEY", " ")
@@ -195,6 +196,7 @@ def test_the_fingerprint_names_a_key_without_revealing_it():
 
 
 @pytest.mark.warehouse
+@pytest.mark.fault
 def test_a_changed_key_is_recorded_noted_and_shown(fresh_database, tmp_path, monkeypatch, capsys, reliability):
     with reliability.fault("the personal-data key changes between two loads"):
         first = write_provincial_csv(tmp_path / "first.csv", [provincial_row(**{"Mã hồ sơ": "K-1"})])
