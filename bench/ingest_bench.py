@@ -18,6 +18,7 @@ each in a scratch database that is dropped afterwards:
     compared per row.
 
 Targets (issue 3): landing <= 1.5x bare COPY; landing rows/s >= 30x to_sql rows/s; peak RSS <= 400 MB.
+The last line is the verdict; exit status 1 when a target is missed, 2 when the run failed.
 With --repeat N, (a) and (b) run N times each and the best time counts (the machine is shared).
 The generated file is kept in .local/bench/ for the next run.
 """
@@ -29,9 +30,11 @@ import json
 import os
 import platform
 import resource
+import shlex
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -105,7 +108,8 @@ def landing(url: str, path: Path) -> dict:
     proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--land-only", url, str(path)],
                           capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
-        raise SystemExit(f"landing subprocess failed:\n{proc.stderr}")
+        print(f"landing subprocess failed:\n{proc.stderr}", file=sys.stderr)
+        raise SystemExit(2)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     print(f"  landing: {result['rows_loaded']:,} loaded, {result['rows_rejected']:,} rejected in "
           f"{result['seconds']:.2f} s, peak RSS {result['peak_rss_mb']:.0f} MB", file=sys.stderr)
@@ -161,6 +165,19 @@ def machine_facts(url: str) -> dict:
             "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
+def missed_targets(results: dict) -> list[str]:
+    """The targets this run missed, as the verdict line names them."""
+    r = results
+    vs_copy = r["landing_seconds"] / r["copy_seconds"]
+    vs_to_sql = (r["rows"] / r["landing_seconds"]) / (r["to_sql_rows"] / r["to_sql_seconds"])
+    checks = {f"(b) landing {vs_copy:.2f}x bare COPY (target <= {TARGET_VS_COPY}x)": vs_copy <= TARGET_VS_COPY,
+              f"(c) landing {vs_to_sql:.1f}x to_sql per row (target >= {TARGET_VS_TO_SQL:.0f}x)":
+                  vs_to_sql >= TARGET_VS_TO_SQL,
+              f"(d) peak RSS {r['peak_rss_mb']:.0f} MB (target <= {TARGET_RSS_MB:.0f} MB)":
+                  r["peak_rss_mb"] <= TARGET_RSS_MB}
+    return [name for name, ok in checks.items() if not ok]
+
+
 def report(results: dict) -> str:
     r = results
     vs_copy = r["landing_seconds"] / r["copy_seconds"]
@@ -169,11 +186,13 @@ def report(results: dict) -> str:
     vs_to_sql = landing_rate / to_sql_rate
     keyed_vs_copy = r["keyed_copy_seconds"] / r["copy_seconds"]
     copy_vs_to_sql = r["rows"] / r["copy_seconds"] / to_sql_rate
+    missed = missed_targets(results)
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "NOT met"
 
     lines = [
+        f"`{r['command']}`, {r['started']}",
         f"file: {r['rows']:,} rows, {r['file_mb']:.0f} MB ({r['file']})",
         f"machine: {r['machine']['cpu']}, {r['machine']['cores']} cores, {r['machine']['memory_gb']} GB; "
         f"Python {r['machine']['python']}; {r['machine']['postgresql']} ({r['machine']['warehouse']}); "
@@ -198,11 +217,13 @@ def report(results: dict) -> str:
         f"bare COPY itself is {copy_vs_to_sql:.0f}x to_sql per row; the keyed COPY (e) is "
         f"{keyed_vs_copy:.2f}x the bare COPY before any row is mapped.",
         "raw.portal_dossiers indexes: " + "; ".join(r.get("raw_indexes", [])),
+        "verdict: " + ("every target met" if not missed else "targets NOT met: " + "; ".join(missed)),
     ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="data rows in the generated export")
     parser.add_argument("--seed", type=int, default=20250701)
@@ -215,12 +236,14 @@ def main(argv: list[str] | None = None) -> int:
         land_only(args.land_only[0], Path(args.land_only[1]))
         return 0
 
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     path = args.data_dir / f"synthetic_provincial_{args.rows}_{args.seed}.csv"
     if not path.exists():
         print(f"writing {path} ...", file=sys.stderr)
         write_export(path, args.rows, args.seed)
     admin = admin_url()
-    results: dict = {"rows": args.rows, "file": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
+    results: dict = {"command": shlex.join([".venv/bin/python", "bench/ingest_bench.py", *argv]), "started": started,
+                     "rows": args.rows, "file": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
                      "file_mb": path.stat().st_size / 2**20, "repeat": args.repeat, "to_sql_rows": args.to_sql_rows}
     name, url = scratch_database(admin, "parwh_bench", migrated=False)
     try:
@@ -258,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     args.data_dir.mkdir(parents=True, exist_ok=True)
     (args.data_dir / "ingest_results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(text)
-    return 0
+    return 1 if missed_targets(results) else 0
 
 
 if __name__ == "__main__":
