@@ -1,6 +1,6 @@
 {#
-  Indexes that the BI queries need on the marts (bi/queries/, < 1 s at 5M dossiers as measured
-  by bench/bi_bench.py), created once per table by a post-hook: {{ bi_index('<name>') }}.
+  Indexes that the BI queries need on the marts (bi/queries/; target < 1 s at 5M dossiers, which
+  bench/bi_bench.py measures), created once per table by a post-hook: {{ bi_index('<name>') }}.
   The fct_dossiers ones are on fct_dossiers_base, the table under the view BI reads; the view
   adds only the as-of date, a constant, so these indexes serve the queries through it.
 #}
