@@ -165,8 +165,9 @@ def _sheet_period(sheet: str, given: periods.Period, path: Path) -> periods.Peri
         return periods.parse(f"{given.year}-{month:02d}" if view == "month" else f"{given.year}-YTD-{month:02d}")
     if view == "year" and given.label == str(given.year):
         return given
-    raise periods.PeriodError(f"{path.name}: sheet {sheet!r} is a {view} view of one month; give the month "
-                              f"(e.g. 2025-10 or 2025-YTD-10, or T10_2025 in the file name), not {given.label}")
+    what = "one month" if view == "month" else "the year to date through a month"
+    raise periods.PeriodError(f"{path.name}: sheet {sheet!r} is {what}; give the month (e.g. 2025-10 or "
+                              f"2025-YTD-10, or T10_2025 in the file name), not {given.label}")
 
 
 def _read_table(table: _Table, edition: Edition, resolve: ProvinceResolver,
