@@ -7,7 +7,8 @@ for a provincial People's Committee, 2 a department, 3 a commune; MA_COQUAN is t
 code (a department's and a commune's start with their province's).
 
 Every score and every code is made up (deterministic for the seed); only the province names are
-real. The demo publishes one such file, and the tests check that every number in it lands.
+real. The demo publishes one such file (`write_demo_export`), and the tests check that every
+number in it lands.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from __future__ import annotations
 import csv
 import random
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 from ingest.indices.dvc766 import dashboard_columns
 from ingest.indices.model import methodology
 from ingest.reference.provinces import PROVINCES_FILE
+from ingest.synthetic.vocabulary import AGENCY_PREFIX, DEFAULT_UNTIL, DEPARTMENTS
 
 COLUMNS = ("ID", "TEN_COQUAN", "MA_COQUAN", "LOAI_COQUAN", "CKMB", "TDGQ", "CLGQ", "TTTT", "MDSH", "MDHL",
            "TONG_SCORE", "ROW_STT")
@@ -153,3 +156,19 @@ def write_export(path: Path, *, year: int = 2025, month: int = 10, featured: str
         chart.append([f"T{past}/{year}", round(rng.uniform(60, 95), 2), rng.randint(1, 34)])
     book.save(path)
     return export
+
+
+def write_demo_export(folder: Path, until: date = DEFAULT_UNTIL) -> Export:
+    """The demo's export: the last full month before `until` (the synthetic dossiers' last day),
+    Hà Nội's departments and communes under the agency codes the synthetic dossiers carry, so
+    the reconciliation sets published and computed points side by side per agency too. Named
+    `dvc766_T<month>_<year>.xlsx`: the month in the name makes the department and commune sheets
+    that month's."""
+    month_end = until.replace(day=1) - timedelta(days=1)
+    codes = {code: prefix for (code, version), prefix in AGENCY_PREFIX.items() if version == "2025"}
+    seen = {number: new_name for number, _, new_name in DEPARTMENTS.values()}
+    others = (name for name in DEPARTMENT_NAMES if name not in seen.values())
+    departments = {**seen, **{number: next(others) for number in range(1, 12)}}
+    path = Path(folder) / f"dvc766_T{month_end.month}_{month_end.year}.xlsx"
+    return write_export(path, year=month_end.year, month=month_end.month, featured="01", codes=codes,
+                        departments=dict(sorted(departments.items())), communes=40)
