@@ -34,7 +34,7 @@ def _counts(url: str) -> dict[str, int]:
         "rows rejected": "select count(*) from audit.rejected_rows",
         "dossiers in marts.fct_dossiers": "select count(*) from marts.fct_dossiers",
         "index values in marts.fct_index_scores": "select count(*) from marts.fct_index_scores",
-        "agency values (766 departments, communes)": "select count(*) from marts.fct_agency_index_scores",
+        "766 values of departments and communes": "select count(*) from marts.fct_agency_index_scores",
         "expectations evaluated": "select count(*) from audit.validation_results",
     }
     out = {}
@@ -97,8 +97,10 @@ def run(dossiers: int = 2000) -> int:
     print(f"    finished in {elapsed:.0f}s")
 
     _step("summary")
-    for label, value in _counts(url).items():
-        print(f"    {label:<34} {value:>10,}")
+    counts = _counts(url)
+    width = max(map(len, counts))
+    for label, value in counts.items():
+        print(f"    {label:<{width}} {value:>10,}")
     print(f"\n    report site:  file://{layout.site / 'index.html'}")
     print(f"    Data Docs:    file://{layout.site / 'data_docs' / 'index.html'}")
     print("    query:        psql \"$(.venv/bin/parwh warehouse url)\" -c 'select * from marts.fct_dossiers limit 5'")
