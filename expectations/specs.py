@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from expectations.errors import GateError
 from expectations.result import Gate
 from expectations.suites import (
+    AGENCY_SCORES_SUITE,
     AGENCY_SUITE,
     BRIDGE_SUITE,
     CATALOGUE_SUITE,
@@ -107,6 +108,7 @@ MART_TABLES = (
     (CYCLE_TIMES_SUITE, "fct_procedure_cycle_times", "fct_procedure_cycle_times_id"),
     (SERVICE_INDEX_SUITE, "fct_service_index", "fct_service_index_id"),
     (INDEX_SCORES_SUITE, "fct_index_scores", "fct_index_scores_id"),
+    (AGENCY_SCORES_SUITE, "fct_agency_index_scores", "fct_agency_index_scores_id"),
     (SCORECARD_SUITE, "province_scorecard", "province_scorecard_id"),
     (PROVINCE_SUITE, "dim_province", "province_key"),
     (DATE_SUITE, "dim_date", "date_day"),

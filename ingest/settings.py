@@ -14,6 +14,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Reference data lives once, as the dbt seeds; Python reads the same files.
 SEEDS_DIR = PROJECT_ROOT / "dbt_project" / "seeds"
+# Real index publications shipped with the project (PCI 2016, PAPI 2011-2016): the demo lands
+# them and the tests read them, from this one copy.
+PUBLICATIONS_DIR = PROJECT_ROOT / "ingest" / "indices" / "publications"
 
 
 def _path(env_name: str, default: Path) -> Path:

@@ -80,6 +80,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
               f"{'  gate ' + r.gate_outcome if r.gate_outcome else ''}")
         if r.error and r.status != "duplicate":
             print(f"  {r.error}")
+        for skipped in r.skipped_sheets:
+            print(f"  sheet {skipped.sheet!r} skipped: {skipped.reason}")
     return EXIT_OK if all(r.status in ("loaded", "duplicate") for r in results) else EXIT_FAILED
 
 
@@ -102,8 +104,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--index", choices=["PCI", "PAPI", "DVC766", "PAR_INDEX", "SIPAS", "ICT_INDEX"],
                    help="index code instead of detecting it from the file name")
     p.add_argument("--edition", type=period,
-                   help="edition year (2016) or 766 period (2025-Q3, 2025-10, 2025-YTD-10), when neither the sheet"
-                        " nor the file name says it")
+                   help="edition year (2016) or 766 period (2025-Q3, 2025-10, 2025-YTD-10; a 766 export's"
+                        " month and year-to-date sheets both follow its month), when neither the sheet nor the"
+                        " file name (PCI_2016.xlsx, T10_2025.xlsx) says it")
     p.add_argument("--reload", action="store_true",
                    help="load files again even when the same content was loaded with the same arguments")
     p.add_argument("--run-id")

@@ -32,6 +32,30 @@ class Score:
 
 
 @dataclass(frozen=True)
+class AgencyScore:
+    """One published number of a unit below the province (the 766 dashboard's departments and
+    communes): its value of one component, and the province it belongs to."""
+
+    unit_level: str         # 'department' or 'commune'
+    agency_code: str        # as published (the dashboard's MA_COQUAN)
+    agency_name: str
+    province: Province
+    component: str
+    value: float | None
+    rank_published: int | None = None
+    source_sheet: str | None = None
+    source_row: int | None = None
+
+
+@dataclass(frozen=True)
+class SkippedSheet:
+    """A sheet of a publication that holds no scores a reader takes (a trend, a chart), and why."""
+
+    sheet: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Methodology:
     index_code: str
     methodology_version: str
@@ -63,10 +87,20 @@ class Edition:
     source_sheet: str
     methodology: Methodology
     scores: list[Score] = field(default_factory=list)
+    agency_scores: list[AgencyScore] = field(default_factory=list)
 
     @property
     def universe(self) -> int:
         return len(provinces.provinces(self.list_version))
+
+
+class Editions(list):
+    """What a reader returns: its editions, plus the sheets it read past and why (publish records
+    them in audit.skipped_sheets). A plain list of editions is a reading with nothing skipped."""
+
+    def __init__(self, editions: list[Edition] = (), skipped_sheets: list[SkippedSheet] = ()):
+        super().__init__(editions)
+        self.skipped_sheets = list(skipped_sheets)
 
 
 class LayoutNotFound(ValueError):

@@ -1,6 +1,7 @@
 """Edition periods: '2016' (a yearly edition) and the 766 index's views '2025-Q3' (quarter),
 '2025-10' (month) and '2025-YTD-10' (year to date through October). The province list of an
-edition is the one in force on its period's last day."""
+edition is the one in force on its period's last day. A file name may also carry a month the
+dashboard's way, 'T10_2025' (tháng 10 năm 2025)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ _PERIOD = re.compile(
     r"(?:[-_](?:(?P<quarter>Q[1-4])|YTD[-_](?P<ytd>[0-9]{1,2})|(?P<month>[0-9]{1,2})))?(?![0-9])",
     re.IGNORECASE,
 )
+
+
+# The dashboard's own file names: 'T10_2025', 'T10-2025', 'T10.2025' (month first, then the year).
+_MONTH_FIRST = re.compile(r"(?<![0-9A-Za-z])T(?P<month>[0-9]{1,2})[-_.](?P<year>(?:19|20)[0-9]{2})(?![0-9])",
+                          re.IGNORECASE)
 
 
 class PeriodError(ValueError):
@@ -56,6 +62,9 @@ def parse(text: str | int) -> Period:
 
 
 def in_name(name: str) -> Period | None:
-    """The period a file name carries ('dvc766_2025-Q3.json' -> 2025-Q3), or None."""
+    """The period a file name carries ('dvc766_2025-Q3.json' -> 2025-Q3, 'T10_2025' -> 2025-10), or None."""
+    month_first = _MONTH_FIRST.search(name)
+    if month_first:
+        return _from_match(_PERIOD.fullmatch(f"{month_first['year']}-{month_first['month']}"))
     found = _PERIOD.search(name)
     return _from_match(found) if found else None

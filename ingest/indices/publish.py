@@ -1,6 +1,8 @@
 """Land one index publication file as one load: audit.loads (source_kind 'index_publication',
-profile = the reader), its rows in raw.index_scores, one audit.index_editions row per edition
-(a PAPI workbook holds several), then the checks of ingest.indices.checks.
+profile = the reader), its province rows in raw.index_scores and its department and commune rows
+(766) in raw.agency_index_scores, one audit.index_editions row per edition (a PAPI workbook or a
+766 export holds several), one audit.skipped_sheets row per sheet the reader read past, then
+the checks of ingest.indices.checks.
 
 A file whose provinces do not all resolve is 'rejected' (error: every name with its nearest
 candidates) and nothing of it reaches raw. A critical check failure quarantines the load
@@ -25,7 +27,7 @@ from psycopg import sql
 from ingest import intake
 from ingest.errors import FileRejected
 from ingest.indices import checks, dvc766, papi, pci, periods, template
-from ingest.indices.model import Edition, LayoutNotFound, UnresolvedProvinces
+from ingest.indices.model import Edition, LayoutNotFound, SkippedSheet, UnresolvedProvinces
 from ingest.runtime import load_audit
 
 SOURCE_KIND = "index_publication"
@@ -43,6 +45,11 @@ RAW_COLUMNS = (
     "value", "rank_published", "source_sheet", "methodology_version", "list_version", "universe", "scale_min",
     "scale_max", "tier", "source_file", "source_reference",
 )
+AGENCY_RAW_COLUMNS = (
+    "_load_id", "_row_number", "index_code", "edition_year", "period", "unit_level", "agency_code", "agency_name",
+    "gso_code", "list_version", "component", "value", "rank_published", "methodology_version", "scale_min",
+    "scale_max", "source_file", "source_sheet",
+)
 
 
 @dataclass
@@ -55,6 +62,7 @@ class PublishResult:
     gate_outcome: str | None = None
     error: str | None = None
     failures: list[checks.CheckFailure] = field(default_factory=list)
+    skipped_sheets: list[SkippedSheet] = field(default_factory=list)  # also in audit.skipped_sheets
 
 
 def _choose_reader(path: Path, index_code: str | None) -> tuple[str, Reader]:
@@ -100,6 +108,31 @@ def raw_rows(load_id: int, source_file: str, editions: list[Edition]) -> list[tu
                 getattr(score, "source_reference", None),
             ))
     return rows
+
+
+def agency_raw_rows(load_id: int, source_file: str, editions: list[Edition]) -> list[tuple]:
+    """raw.agency_index_scores rows (AGENCY_RAW_COLUMNS order); one _row_number per source row."""
+    numbers: dict[tuple[str, str | None, int | None], int] = {}
+    rows = []
+    for edition in editions:
+        method = edition.methodology
+        for score in edition.agency_scores:
+            number = numbers.setdefault((edition.period, score.source_sheet, score.source_row), len(numbers) + 1)
+            scale_min, scale_max = method.scale(score.component)
+            rows.append((
+                load_id, number, edition.index_code, str(edition.edition_year), edition.period, score.unit_level,
+                score.agency_code, score.agency_name, score.province.gso_code, edition.list_version,
+                score.component, _text(score.value), _text(score.rank_published), method.methodology_version,
+                _text(scale_min), _text(scale_max), source_file, score.source_sheet,
+            ))
+    return rows
+
+
+def _copy(conn: psycopg.Connection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    with conn.cursor().copy(sql.SQL("copy raw.{} ({}) from stdin").format(sql.Identifier(table), names)) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def publish_file(
@@ -173,12 +206,14 @@ def _land(conn: psycopg.Connection, load_id: int, path: Path, profile: str, read
         _finish(conn, load_id, "failed", f"{type(error).__name__}: {error}")
         raise
     rows = raw_rows(load_id, path.name, editions)
+    agency_rows = agency_raw_rows(load_id, path.name, editions)
     with conn.transaction():
         load_audit.lock_for_commit(conn)
-        columns = sql.SQL(", ").join(map(sql.Identifier, RAW_COLUMNS))
-        with conn.cursor().copy(sql.SQL("copy raw.index_scores ({}) from stdin").format(columns)) as copy:
-            for row in rows:
-                copy.write_row(row)
+        _copy(conn, "index_scores", RAW_COLUMNS, rows)
+        _copy(conn, "agency_index_scores", AGENCY_RAW_COLUMNS, agency_rows)
+        for skipped in getattr(editions, "skipped_sheets", ()):
+            conn.execute("insert into audit.skipped_sheets (load_id, sheet_name, reason) values (%s, %s, %s)",
+                         (load_id, skipped.sheet, skipped.reason))
         for edition in editions:
             method = edition.methodology
             conn.execute(
@@ -192,7 +227,7 @@ def _land(conn: psycopg.Connection, load_id: int, path: Path, profile: str, read
         conn.execute(
             "update audit.loads set status = 'loaded', rows_read = %s, rows_loaded = %s, rows_rejected = 0,"
             " finished_at = now() where load_id = %s",
-            (len(rows), len(rows), load_id),
+            (len(rows) + len(agency_rows), len(rows) + len(agency_rows), load_id),
         )
     failures = checks.check_load(conn, load_id)
     gate = checks.outcome(failures)
@@ -200,4 +235,5 @@ def _land(conn: psycopg.Connection, load_id: int, path: Path, profile: str, read
     status = "quarantined" if gate == "fail" else "loaded"
     conn.execute("update audit.loads set status = %s, gate_outcome = %s, error = %s where load_id = %s",
                  (status, gate, error, load_id))
-    return PublishResult(path.name, profile, load_id, status, len(rows), gate, error, failures)
+    return PublishResult(path.name, profile, load_id, status, len(rows) + len(agency_rows), gate, error, failures,
+                         list(getattr(editions, "skipped_sheets", ())))

@@ -141,14 +141,25 @@ def published_766(conn: psycopg.Connection) -> tuple[str | None, dict[str, dict[
     return period_row[0], dict(scores)
 
 
-def computed_766(conn: psycopg.Connection, columns: set[str]) -> tuple[str | None, dict[str, dict[str, float]]]:
-    """(month, province name -> group -> points) of the latest month in marts.fct_service_index, on the
-    34-province list."""
+def as_of_date(conn: psycopg.Connection, marts: dict[str, set[str]]) -> date:
+    """The day the marts judge open dossiers at (fct_dossiers.as_of_date), else today in Vietnam."""
+    if "as_of_date" in marts.get("fct_dossiers", set()):
+        row = conn.execute("select max(as_of_date) from marts.fct_dossiers").fetchone()
+        if row and row[0] is not None:
+            return row[0]
+    return datetime.now(UTC).astimezone(VIETNAM).date()
+
+
+def computed_766(conn: psycopg.Connection, columns: set[str],
+                 as_of: date) -> tuple[str | None, dict[str, dict[str, float]]]:
+    """(month, province name -> group -> points) of the latest complete month in marts.fct_service_index
+    (its last day on or before `as_of`: the month still running has a few days of dossiers, not a
+    month's), on the 34-province list."""
     wanted = [column for column in COMPUTED_SCORE_COLUMNS.values() if column in columns]
     if not wanted or not {"province_key", "month_start"} <= columns:
         return None, {}
-    month_row = conn.execute("select max(month_start) from marts.fct_service_index"
-                             " where province_key like '%-2025'").fetchone()
+    month_row = conn.execute("select max(month_start) from marts.fct_service_index where province_key like '%%-2025'"
+                             " and month_start < date_trunc('month', %s::date + 1)", (as_of,)).fetchone()
     if month_row is None or month_row[0] is None:
         return None, {}
     query = sql.SQL(
@@ -353,12 +364,14 @@ def build_charts(conn: psycopg.Connection, folder: Path) -> list[Chart]:
                   else _no_data(chart, folder, not_built))
 
     if "fct_service_index" in marts:
-        month, computed = computed_766(conn, marts["fct_service_index"])
+        month, computed = computed_766(conn, marts["fct_service_index"], as_of_date(conn, marts))
         chart = Chart("service_index_computed", f"766-style indicators computed from dossiers — {month or 'no month'}",
                       "The Decision 766 groups the warehouse computes from each province's own dossiers (progress, "
                       "online service, online payment, digitisation: 64 of the 100 points; transparency and "
-                      "satisfaction need other data), latest month, 34-province list. From marts.fct_service_index.",
-                      empty_reason="marts.fct_service_index has no rows with the expected score columns yet.")
+                      "satisfaction need other data), latest complete month (the one still running is left out), "
+                      "34-province list. From marts.fct_service_index.",
+                      empty_reason="marts.fct_service_index has no complete month with the expected score columns "
+                                   "yet.")
         charts.append(draw_service_index(computed, chart, folder))
     period, published = published_766(conn) if has_scores else (None, {})
     chart = Chart("service_index_published", f"766 index as published — {period or 'no period'}",

@@ -1,18 +1,24 @@
-"""`parwh demo` (what `make demo` runs): synthetic exports -> nightly DAG -> report site -> summary."""
+"""`parwh demo` (what `make demo` runs): synthetic exports and index publications -> nightly DAG ->
+report site -> summary. The publications are the real PCI 2016 and PAPI 2011-2016 workbooks the
+project ships (ingest/indices/publications/) and a SYNTHETIC Decision 766 export; the nightly
+DAG lands them from landing/indices/ as `parwh publish` does."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 
 from ingest.landing.pii import create_key_file
+from ingest.pipeline.ingest_batch import INDEX_SUBFOLDER
 from ingest.runtime import airflow_env, dbt_runner, migrate, warehouse
-from ingest.settings import paths
-from ingest.synthetic import sample
+from ingest.settings import PUBLICATIONS_DIR, paths
+from ingest.synthetic import dvc766_export, sample
 
 
 def _step(message: str) -> None:
@@ -27,6 +33,8 @@ def _counts(url: str) -> dict[str, int]:
         "raw dossier rows": "select count(*) from raw.portal_dossiers",
         "rows rejected": "select count(*) from audit.rejected_rows",
         "dossiers in marts.fct_dossiers": "select count(*) from marts.fct_dossiers",
+        "index values in marts.fct_index_scores": "select count(*) from marts.fct_index_scores",
+        "766 values of departments and communes": "select count(*) from marts.fct_agency_index_scores",
         "expectations evaluated": "select count(*) from audit.validation_results",
     }
     out = {}
@@ -52,6 +60,14 @@ def run(dossiers: int = 2000) -> int:
     _step(f"writing {dossiers} synthetic dossiers into {layout.landing}")
     written = sample.generate(layout.landing, dossiers)
     print(f"    {len(written)} files")
+
+    indices = layout.landing / INDEX_SUBFOLDER
+    _step(f"placing index publications into {indices}")
+    indices.mkdir(parents=True, exist_ok=True)
+    # Copies: the DAG files each landed file away into archive/, and the shipped workbooks stay.
+    published = [Path(shutil.copy2(workbook, indices)) for workbook in sorted(PUBLICATIONS_DIR.glob("*.xlsx"))]
+    published.append(dvc766_export.write_demo_export(indices).path)
+    print(f"    {', '.join(path.name for path in published)} (the 766 export is SYNTHETIC)")
 
     _step("parsing the dbt project (manifest for the Airflow task group)")
     dbt_runner.run_dbt(["parse"], url)
@@ -81,8 +97,10 @@ def run(dossiers: int = 2000) -> int:
     print(f"    finished in {elapsed:.0f}s")
 
     _step("summary")
-    for label, value in _counts(url).items():
-        print(f"    {label:<34} {value:>10,}")
+    counts = _counts(url)
+    width = max(map(len, counts))
+    for label, value in counts.items():
+        print(f"    {label:<{width}} {value:>10,}")
     print(f"\n    report site:  file://{layout.site / 'index.html'}")
     print(f"    Data Docs:    file://{layout.site / 'data_docs' / 'index.html'}")
     print("    query:        psql \"$(.venv/bin/parwh warehouse url)\" -c 'select * from marts.fct_dossiers limit 5'")

@@ -2,5 +2,8 @@
 
 from pathlib import Path
 
+from ingest.settings import PUBLICATIONS_DIR
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-REAL_FIXTURES = FIXTURES / "real"
+# The real publications ship with the project (the demo lands them too): one copy, read from there.
+REAL_FIXTURES = PUBLICATIONS_DIR

@@ -1,4 +1,4 @@
-"""Province names as published in the real workbooks of tests/fixtures/real/.
+"""Province names as published in the real workbooks of ingest/indices/publications/.
 
 PCI_2016.xlsx, sheet Summary_VN: VCCI lists each sub-index as its own sorted (province,
 score) column pair, then the composite; data rows have their rank (1-63) in column A, and

@@ -2,8 +2,9 @@
 and the scorecard (site/scorecard.html + charts) with a headless-Chromium screenshot.
 
 One warehouse per module, built the way `parwh demo` builds it: SYNTHETIC sample exports
-(`parwh sample`) landed and gated, the real PCI 2016 and PAPI 2011-2016 workbooks and SYNTHETIC
-766, PAR INDEX and SIPAS publications published, then the whole dbt project. Expected values are
+(`parwh sample`) landed and gated, the real PCI 2016 and PAPI 2011-2016 workbooks, the demo's
+SYNTHETIC four-sheet 766 export and SYNTHETIC 766, PAR INDEX and SIPAS publications published,
+then the whole dbt project. Expected values are
 recomputed here in Python from marts.fct_dossiers / dim_procedure read as the owner, never taken
 from the queries under test. Every query runs over a connection logged in as bi_reader.
 """
@@ -29,7 +30,7 @@ from ingest.landing import loader
 from ingest.reporting import report_site, scorecard
 from ingest.runtime import dbt_runner, migrate, warehouse
 from ingest.settings import paths
-from ingest.synthetic import sample
+from ingest.synthetic import dvc766_export, sample
 from tests.conftest import create_database, drop_database
 from tests.support.paths import REAL_FIXTURES
 from tests.warehouse.test_bi_access import PERSONAL_DATA_COLUMNS, readable_columns
@@ -72,7 +73,8 @@ def demo(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
             dashboard.write_text(json.dumps(synthetic_dashboard_rows(), ensure_ascii=False), encoding="utf-8")
             publications = [REAL / "PCI_2016.xlsx", REAL / "PAPI_2011-2016.xlsx", dashboard,
                             write_template_csv(folder / "par_index_2023.csv", synthetic_par_index_rows()),
-                            write_template_csv(folder / "sipas_2023.csv", _synthetic_sipas_rows())]
+                            write_template_csv(folder / "sipas_2023.csv", _synthetic_sipas_rows()),
+                            dvc766_export.write_demo_export(folder).path]
             for path in publications:
                 result = publish_file(url, path, run_id=RUN_ID)
                 assert result.status == "loaded", (path.name, result.error)
@@ -175,6 +177,27 @@ def test_province_scorecard_sets_the_indices_side_by_side(demo):
     computed = [r for r in rows.values() if r["computed_766_points_of_64"] is not None]
     assert computed and all(0 <= r["computed_766_points_of_64"] <= 64 for r in computed)
     assert {2024, 2025, 2026} <= {r["edition_year"] for r in computed}
+
+
+def test_reconciliation_sets_published_beside_computed_per_agency(demo):
+    """The demo's 766 export publishes Hà Nội's departments and communes for October 2026 under the
+    agency codes the synthetic dossiers carry: where the codes meet, the computed points are
+    fct_service_index's for that agency and month."""
+    computed = {(r["agency_code"], component): r[f"{component}_points"]
+                for r in _owner_rows(demo["url"], "select * from marts.fct_service_index where unit_type = 'agency'"
+                                     " and month_start = '2026-10-01'")
+                for component in ("progress", "online_service", "online_payment", "digitisation")}
+    rows = _owner_rows(demo["url"], "select * from marts.fct_service_index_reconciliation"
+                       " where unit_level in ('department', 'commune')")
+    assert {(r["period"], r["gso_code"], r["list_version"]) for r in rows} == {("2026-10", "01", "2025")}
+    assert len(rows) == (15 + 40) * 4
+    for row in rows:
+        assert row["computed_points"] == computed.get((row["agency_code"], row["component"])), row
+        expected = None if row["computed_points"] is None else row["computed_points"] - row["published_points"]
+        assert row["points_difference"] == expected
+    matched = {(r["unit_level"], r["agency_code"]) for r in rows if r["computed_points"] is not None}
+    assert {level for level, _ in matched} == {"department", "commune"}
+    assert {code for _, code in matched} <= {code for code, _ in computed}
 
 
 # ---- bi_reader on the real marts ----------------------------------------------------------------

@@ -1,10 +1,12 @@
 """The index marts built by dbt from the real publications: fct_index_scores (published values,
 recomputed ranks, changes between editions, values derived onto the 34-province list) and
-province_scorecard. The real PCI 2016 and PAPI 2011–2016 workbooks, plus SYNTHETIC 766
-dashboard rows (2025-Q3) and a SYNTHETIC PAR INDEX 2023 template (tests/warehouse/test_indices_766.py), are
-published with ingest.indices.publish into a new database, then the whole project is built once
-per module. Expected values are read from raw.index_scores, the synthetic rows and the crosswalk
-CSV, never from the marts.
+province_scorecard, and fct_agency_index_scores. The real PCI 2016 and PAPI 2011–2016 workbooks,
+plus SYNTHETIC 766 dashboard rows (2025-Q3), a SYNTHETIC four-sheet 766 export for October 2025
+(ingest.synthetic.dvc766_export) and a SYNTHETIC PAR INDEX 2023 template
+(tests/warehouse/test_indices_766.py), are published with ingest.indices.publish into a new
+database, then the whole project is built once per module. Expected values are read from
+raw.index_scores, the synthetic rows (as written to the files) and the crosswalk CSV, never from
+the marts.
 
 Runs on the embedded server or WAREHOUSE_URL's."""
 
@@ -25,6 +27,7 @@ from ingest.indices.model import COMPONENTS_FILE, METHODOLOGIES_FILE
 from ingest.indices.publish import publish_file
 from ingest.runtime import dbt_runner, migrate, warehouse
 from ingest.settings import paths
+from ingest.synthetic import dvc766_export
 from tests.conftest import create_database, drop_database
 from tests.support.paths import REAL_FIXTURES
 from tests.warehouse.test_indices_766 import synthetic_dashboard_rows, synthetic_par_index_rows
@@ -35,6 +38,9 @@ PAPI_2011_2016 = REAL / "PAPI_2011-2016.xlsx"
 SEEDS = paths().dbt_project / "seeds"
 AS_OF = "2026-11-20"
 CORRECTED_HA_NOI = Decimal("94.80")
+AN_GIANG = "91"
+GROUPS = {"CKMB": "transparency", "TDGQ": "progress", "CLGQ": "online_service", "TTTT": "online_payment",
+          "MDSH": "digitisation", "MDHL": "satisfaction", "TONG_SCORE": "total"}
 
 
 def write_template_csv(path: Path, rows: list[dict]) -> Path:
@@ -54,7 +60,14 @@ def test_index_reference_seeds_equal_the_readers_reference():
 
 
 @pytest.fixture(scope="module")
-def built(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def export_766(tmp_path_factory: pytest.TempPathFactory) -> dvc766_export.Export:
+    """October 2025 as An Giang's dashboard exports it: 34 + 34 provinces, 15 departments, 102 communes."""
+    return dvc766_export.write_export(tmp_path_factory.mktemp("export_766") / "T10_2025.xlsx", year=2025, month=10,
+                                      featured=AN_GIANG, codes={AN_GIANG: "H01"})
+
+
+@pytest.fixture(scope="module")
+def built(admin_url: str, tmp_path_factory: pytest.TempPathFactory, export_766: dvc766_export.Export) -> Iterator[str]:
     """A new migrated database with both real publications landed and the project built."""
     name = create_database(admin_url, prefix="parwh_test_index_marts")
     url = warehouse.with_database(admin_url, name)
@@ -72,6 +85,9 @@ def built(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         for path in (PCI_2016, PAPI_2011_2016, dashboard, par_index, par_index_corrected):
             result = publish_file(url, path, run_id="test_index_marts")
             assert result.status == "loaded", result.error
+        # The whole export in one publish, as `parwh publish --index DVC766 --edition 2025-YTD-10` lands it.
+        result = publish_file(url, export_766.path, index_code="DVC766", edition_year="2025-YTD-10")
+        assert (result.status, result.gate_outcome) == ("loaded", "pass"), result.error
         # A quarantined load (its total is not the sum of the groups) never reaches the marts.
         bad = synthetic_dashboard_rows()
         bad[3]["TONG_SCORE"] += 5
@@ -234,7 +250,8 @@ def test_province_scorecard_sets_indices_side_by_side_on_both_lists(built: str):
 def test_766_scores_published_on_the_34_province_list(built: str):
     dashboard = {row["TEN"]: row for row in synthetic_dashboard_rows() if row["LOAI_COQUAN"] == 1}
     rows = _rows(built, "select published_name, list_version, value, rank_published, rank_recomputed, is_derived,"
-                 " period_grain from marts.fct_index_scores where index_code = 'DVC766' and component = 'total'")
+                 " period_grain from marts.fct_index_scores where index_code = 'DVC766' and component = 'total'"
+                 " and period = '2025-Q3'")
     assert len(rows) == 34
     for row in rows:
         published = dashboard[row["published_name"]]
@@ -242,10 +259,61 @@ def test_766_scores_published_on_the_34_province_list(built: str):
         assert row["value"] == Decimal(str(published["TONG_SCORE"]))
         # The dashboard's ROW_STT is a competition rank of TONG_SCORE, as is rank_recomputed.
         assert row["rank_recomputed"] == row["rank_published"] == published["ROW_STT"]
+
+@pytest.mark.warehouse
+def test_the_scorecard_takes_the_year_to_date_before_the_quarter(built: str, export_766):
+    year_to_date = {row["TEN_COQUAN"]: row for row in export_766.rows(dvc766_export.YEAR_SHEET)}
     hue = _rows(built, "select dvc766_total, dvc766_is_derived, dvc766_period, pci_total from marts.province_scorecard"
                 " where province_key = '46-2025' and edition_year = 2025")
-    assert hue == [{"dvc766_total": Decimal(str(dashboard["UBND Thành phố Huế"]["TONG_SCORE"])),
-                    "dvc766_is_derived": False, "dvc766_period": "2025-Q3", "pci_total": None}]
+    assert hue == [{"dvc766_total": Decimal(str(year_to_date["UBND Thành phố Huế"]["TONG_SCORE"])),
+                    "dvc766_is_derived": False, "dvc766_period": "2025-YTD-10", "pci_total": None}]
+
+
+def _file_values(rows: list[dict]) -> dict[tuple[str, str], tuple[Decimal, int | None]]:
+    """(unit name, component) -> (value, rank) as written in one sheet of the export."""
+    return {(row["TEN_COQUAN"], component): (Decimal(str(row[column])), row["ROW_STT"] if component == "total"
+                                             else None)
+            for row in rows for column, component in GROUPS.items()}
+
+
+@pytest.mark.warehouse
+def test_one_export_gives_34_plus_34_province_values_equal_to_the_file(built: str, export_766):
+    for period, sheet, grain in (("2025-YTD-10", dvc766_export.YEAR_SHEET, "year_to_date"),
+                                 ("2025-10", dvc766_export.MONTH_SHEET, "month")):
+        rows = _rows(built, "select published_name, component, value, rank_published, period_grain, list_version"
+                     " from marts.fct_index_scores where index_code = 'DVC766' and period = %s and not is_derived",
+                     (period,))
+        assert {(r["published_name"], r["component"]): (r["value"], r["rank_published"]) for r in rows} == (
+            _file_values(export_766.rows(sheet)))
+        assert sum(r["component"] == "total" for r in rows) == 34
+        assert {(r["period_grain"], r["list_version"]) for r in rows} == {(grain, "2025")}
+
+
+@pytest.mark.warehouse
+def test_every_department_and_commune_lands_in_its_province(built: str, export_766):
+    rows = _rows(built, "select * from marts.fct_agency_index_scores where source_file = 'T10_2025.xlsx'")
+    expected = {**_file_values(export_766.rows(dvc766_export.DEPARTMENT_SHEET)),
+                **_file_values(export_766.rows(dvc766_export.COMMUNE_SHEET))}
+    assert {(r["agency_name"], r["component"]): (r["value"], r["rank_published"]) for r in rows} == expected
+    codes = {row["TEN_COQUAN"]: row["MA_COQUAN"] for sheet in (dvc766_export.DEPARTMENT_SHEET,
+                                                                 dvc766_export.COMMUNE_SHEET)
+             for row in export_766.rows(sheet)}
+    assert all(r["agency_code"] == codes[r["agency_name"]] for r in rows)
+    levels = {(r["unit_level"], r["component"]) for r in rows}
+    assert sum(1 for r in rows if r["component"] == "total" and r["unit_level"] == "department") == 15
+    assert sum(1 for r in rows if r["component"] == "total" and r["unit_level"] == "commune") == 102
+    assert {level for level, _ in levels} == {"department", "commune"}
+    assert {(r["index_code"], r["period"], r["period_grain"], r["gso_code"], r["list_version"], r["province_key"])
+            for r in rows} == {("DVC766", "2025-YTD-10", "year_to_date", AN_GIANG, "2025", f"{AN_GIANG}-2025")}
+    # The dashboard ranks each sheet by TONG_SCORE, as rank_recomputed ranks a level within its province.
+    assert all(r["rank_recomputed"] == r["rank_published"] for r in rows if r["component"] == "total")
+    [load] = _rows(built, "select load_id from audit.loads where file_name = 'T10_2025.xlsx'")
+    assert {r["load_id"] for r in rows} == {load["load_id"]}
+    # The JSON dashboard's department and commune (2025-Q3) are there too, in the province coded H01.
+    json_agencies = _rows(built, "select agency_code, unit_level, gso_code from marts.fct_agency_index_scores"
+                          " where period = '2025-Q3' and component = 'total' order by agency_code")
+    assert json_agencies == [{"agency_code": "H01.13", "unit_level": "department", "gso_code": "01"},
+                             {"agency_code": "H01.187", "unit_level": "commune", "gso_code": "01"}]
 
 
 @pytest.mark.warehouse
@@ -266,10 +334,13 @@ def test_template_values_reach_the_marts_latest_delivery_winning(built: str):
 
 @pytest.mark.warehouse
 def test_quarantined_publication_never_reaches_the_marts(built: str):
-    [quarantined] = _rows(built, "select status from audit.loads where file_name = 'dvc766_2025-10.json'")
-    assert quarantined == {"status": "quarantined"}
-    assert _rows(built, "select 1 from raw.index_scores where period = '2025-10'")  # landed in raw ...
-    assert _rows(built, "select 1 from marts.fct_index_scores where period = '2025-10'") == []  # ... never beyond
+    [quarantined] = _rows(built, "select load_id, status from audit.loads where file_name = 'dvc766_2025-10.json'")
+    assert quarantined["status"] == "quarantined"
+    load_id = quarantined["load_id"]
+    assert _rows(built, "select 1 from raw.index_scores where _load_id = %s", (load_id,))  # landed in raw ...
+    assert _rows(built, "select 1 from raw.agency_index_scores where _load_id = %s", (load_id,))
+    assert _rows(built, "select 1 from marts.fct_index_scores where load_id = %s", (load_id,)) == []  # ... not beyond
+    assert _rows(built, "select 1 from marts.fct_agency_index_scores where load_id = %s", (load_id,)) == []
 
 
 @pytest.mark.warehouse
@@ -281,7 +352,8 @@ def test_mart_gate_checks_the_index_and_reference_marts(built: str, tmp_path):
     dirs = {"site_dir": tmp_path / "site", "gx_root": tmp_path / "gx"}
     passed = run_mart_gate(built, "test-index-marts-pass", **dirs)
     names = [suite.suite_name for suite in passed.suites]
-    assert {"marts_fct_index_scores", "marts_province_scorecard", "marts_dim_province", "marts_dim_date"} <= set(names)
+    assert {"marts_fct_index_scores", "marts_fct_agency_index_scores", "marts_province_scorecard",
+            "marts_dim_province", "marts_dim_date"} <= set(names)
     assert passed.outcome != "fail", passed.message()
     [derived] = _rows(built, "select fct_index_scores_id from marts.fct_index_scores where is_derived limit 1")
     key = derived["fct_index_scores_id"]

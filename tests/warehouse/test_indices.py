@@ -1,5 +1,5 @@
 """Index publications: the real PCI 2016 and PAPI 2011–2016 workbooks (byte-identical copies of
-the public publications in tests/fixtures/real/), name resolution failures, duplicates and the
+the public publications in ingest/indices/publications/), name resolution failures, duplicates and the
 load checks, on a fresh database (embedded server, or WAREHOUSE_URL's server)."""
 
 from __future__ import annotations

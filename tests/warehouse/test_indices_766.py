@@ -33,7 +33,7 @@ def _unit_name(province: provinces.Province) -> str:
 
 def synthetic_dashboard_rows() -> list[dict]:
     """SYNTHETIC: one People's Committee row per 2025 province, plus a department and a commune
-    row that must not become province scores. Scores are made up; TONG_SCORE is their sum and
+    row that must not become province scores (they are agency scores). Scores are made up; TONG_SCORE is their sum and
     ROW_STT the competition rank of TONG_SCORE."""
     rows = []
     for number, province in enumerate(provinces.provinces("2025"), start=1):
@@ -43,9 +43,10 @@ def synthetic_dashboard_rows() -> list[dict]:
                      "LOAI_COQUAN": 1, **scores, "TONG_SCORE": round(sum(scores.values()), 2)})
     for row in rows:
         row["ROW_STT"] = 1 + sum(other["TONG_SCORE"] > row["TONG_SCORE"] for other in rows)
-    department = {**rows[0], "ID": 1, "TEN": "Sở Công Thương - tỉnh An Giang", "MA_COQUAN": "H01.13",
+    # Both belong to the province published as H01 (the first on the list, Hà Nội, in these made-up codes).
+    department = {**rows[0], "ID": 1, "TEN": "Sở Công Thương - Thành phố Hà Nội", "MA_COQUAN": "H01.13",
                   "LOAI_COQUAN": 2}
-    commune = {**rows[1], "ID": 2, "TEN": "UBND xã Tân Hội - tỉnh An Giang", "MA_COQUAN": "H01.187",
+    commune = {**rows[1], "ID": 2, "TEN": "UBND phường Hoàn Kiếm - Thành phố Hà Nội", "MA_COQUAN": "H01.187",
                "LOAI_COQUAN": "3"}
     return [department, *rows, commune]
 
@@ -85,6 +86,10 @@ def test_dashboard_rows_become_province_scores(tmp_path):
     assert edition.universe == 34
     totals = {s.province.gso_code: s for s in edition.scores if s.component == "total"}
     assert len(totals) == 34  # the department and the commune rows are not provinces
+    agencies = {(a.unit_level, a.agency_code, a.province.gso_code, a.value, a.rank_published)
+                for a in edition.agency_scores if a.component == "total"}
+    assert agencies == {("department", "H01.13", "01", rows[1]["TONG_SCORE"], rows[1]["ROW_STT"]),
+                        ("commune", "H01.187", "01", rows[2]["TONG_SCORE"], rows[2]["ROW_STT"])}
     hue = next(r for r in rows if r["TEN"] == "UBND Thành phố Huế")
     assert (totals["46"].value, totals["46"].rank_published, totals["46"].unit_name) == (
         hue["TONG_SCORE"], hue["ROW_STT"], "UBND Thành phố Huế")
@@ -113,7 +118,7 @@ def test_publish_dashboard_rows(fresh_database, tmp_path):
     result = publish_file(fresh_database, _write(tmp_path / "dvc766_2025-Q3.json", synthetic_dashboard_rows()),
                           run_id="test_766")
     assert (result.profile, result.status, result.gate_outcome) == ("dvc766_dashboard_json", "loaded", "pass")
-    assert result.rows_loaded == 34 * 7
+    assert result.rows_loaded == 34 * 7 + 2 * 7  # the provinces, then the department and the commune
     bad = synthetic_dashboard_rows()
     bad[3]["TONG_SCORE"] += 5  # the total is no longer the sum of the six groups
     failed = publish_file(fresh_database, _write(tmp_path / "dvc766_2025-10.json", bad))
@@ -122,7 +127,12 @@ def test_publish_dashboard_rows(fresh_database, tmp_path):
     with psycopg.connect(fresh_database) as conn:
         edition = conn.execute("select period, list_version, universe, methodology_version from audit.index_editions"
                                " where load_id = %s", (result.load_id,)).fetchall()
+        agencies = conn.execute("select unit_level, agency_code, gso_code, list_version, period, count(*)"
+                                " from raw.agency_index_scores where _load_id = %s"
+                                " group by 1, 2, 3, 4, 5 order by 1", (result.load_id,)).fetchall()
     assert edition == [("2025-Q3", "2025", 34, "qd766_2023")]
+    assert agencies == [("commune", "H01.187", "01", "2025", "2025-Q3", 7),
+                        ("department", "H01.13", "01", "2025", "2025-Q3", 7)]
 
 
 def synthetic_par_index_rows(year: int = 2023) -> list[dict]:

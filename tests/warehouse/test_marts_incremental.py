@@ -310,8 +310,8 @@ def test_mart_gate_checks_the_monthly_marts(nights, tmp_path):
     assert passed.outcome != "fail", passed.message()
     assert [suite.suite_name for suite in passed.suites] == [
         "marts_fct_dossiers", "marts_fct_procedure_cycle_times", "marts_fct_service_index",
-        "marts_fct_index_scores", "marts_province_scorecard", "marts_dim_province", "marts_dim_date",
-        "marts_dim_procedure", "marts_dim_agency", "marts_dim_index", "marts_bridge_province_2025",
+        "marts_fct_index_scores", "marts_fct_agency_index_scores", "marts_province_scorecard", "marts_dim_province",
+        "marts_dim_date", "marts_dim_procedure", "marts_dim_agency", "marts_dim_index", "marts_bridge_province_2025",
         "marts_fct_service_index_reconciliation"]
     # A rate out of [0, 1] (the contract's check constraint dropped to let it in) fails the gate by name.
     with psycopg.connect(nights["full"]) as conn:

@@ -50,3 +50,31 @@ def test_empty_marts_say_what_would_fill_each_chart(fresh_database, tmp_path):
     assert "no finished dossiers" in charts["on_time_trend_34_provinces"].empty_reason
     assert "parwh publish" in charts["service_index_published"].empty_reason
     assert "no published ranks" in charts["index_ranks_2004"].empty_reason
+
+
+def test_the_computed_766_chart_shows_the_latest_complete_month(fresh_database, tmp_path):
+    """The marts are built for 2026-11-20: November has twenty days of dossiers, so the chart shows
+    October, with October's points, not November's."""
+    with psycopg.connect(fresh_database, autocommit=True) as conn:
+        conn.execute("create table marts.dim_province (province_key text, gso_code text, province_name text)")
+        conn.execute("insert into marts.dim_province values ('79-2025', '79', 'Hồ Chí Minh')")
+        conn.execute("create table marts.fct_dossiers (as_of_date date)")
+        conn.execute("insert into marts.fct_dossiers values ('2026-11-20')")
+        conn.execute("create table marts.fct_service_index (province_key text, month_start date,"
+                     " progress_points numeric, online_service_points numeric)")
+        conn.execute("insert into marts.fct_service_index values ('79-2025', '2026-10-01', 18, 11),"
+                     " ('79-2025', '2026-11-01', 5, 2)")
+    with psycopg.connect(fresh_database) as conn:
+        marts = scorecard._relations(conn)
+        assert scorecard.as_of_date(conn, marts).isoformat() == "2026-11-20"
+        month, scores = scorecard.computed_766(conn, marts["fct_service_index"], scorecard.as_of_date(conn, marts))
+        charts = {chart.name: chart for chart in scorecard.build_charts(conn, tmp_path / "charts")}
+    assert (month, scores) == ("2026-10", {"Hồ Chí Minh": {"progress": 18.0, "online_service": 11.0}})
+    assert charts["service_index_computed"].title.endswith("— 2026-10") and charts["service_index_computed"].points
+    # On the month's last day the month is complete.
+    with psycopg.connect(fresh_database, autocommit=True) as conn:
+        conn.execute("update marts.fct_dossiers set as_of_date = '2026-11-30'")
+    with psycopg.connect(fresh_database) as conn:
+        marts = scorecard._relations(conn)
+        assert scorecard.computed_766(conn, marts["fct_service_index"], scorecard.as_of_date(conn, marts))[0] == (
+            "2026-11")

@@ -137,13 +137,7 @@ placed as (
     select
         scores.*,
         scores.gso_code || '-' || scores.list_version as province_key,
-        case
-            when scores.period ~ '^[0-9]{4}$' then 'year'
-            when scores.period ~ '^[0-9]{4}-Q[1-4]$' then 'quarter'
-            when scores.period ~ '^[0-9]{4}-YTD-[0-9]{2}$' then 'year_to_date'
-            when scores.period ~ '^[0-9]{4}-[0-9]{2}$' then 'month'
-            else 'other'
-        end as period_grain,
+        {{ index_period_grain('scores.period') }} as period_grain,
         -- the value oriented so that larger is better, for ranking
         case when coalesce(methodologies.higher_is_better, true) then scores.value else -scores.value end
             as ranking_value
