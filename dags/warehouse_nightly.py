@@ -27,6 +27,9 @@ their trigger time), so re-running a day gives the same marts.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pendulum
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
@@ -47,6 +50,8 @@ from ingest.runtime.warehouse import dbt_env_for_airflow
 from ingest.settings import paths
 
 DBT_PROJECT = paths().dbt_project
+# The dbt installed beside the Python that runs Airflow (the project's venv, or the image's).
+DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 # audit.dbt_node_runs from each dbt invocation's results
 AUDIT_CALLBACK = "ingest.runtime.dbt_node_runs.cosmos_callback"
 SENSOR_POKE_SECONDS = 5
@@ -84,8 +89,16 @@ def warehouse_nightly():
         # retry runs that node alone (bench/README.md: LOCAL ran one dbt per node, 4.7x `parwh build`).
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.WATCHER,
+            # A retried or cleared node runs its own dbt inside its task (no process start-up each).
             invocation_mode=InvocationMode.DBT_RUNNER,
-            setup_operator_args={"callback": [AUDIT_CALLBACK, "watcher_glue.publish_detached_test_results"]},
+            setup_operator_args={
+                "callback": [AUDIT_CALLBACK, "watcher_glue.publish_detached_test_results"],
+                # The build runs dbt in a process of its own: the producer then parses only the lines
+                # dbt prints (in-process, cosmos serialises every debug event of dbt's as well) while
+                # dbt's threads have the other core (bench/README.md).
+                "invocation_mode": InvocationMode.SUBPROCESS,
+                "dbt_executable_path": str(DBT_EXECUTABLE),
+            },
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
