@@ -1,7 +1,8 @@
 # PAR Warehouse — the two commands a new user needs are `make demo` and `make test`.
 SHELL := /bin/bash
-# The Python versions the project supports, newest first. pyproject.toml's requires-python, the
-# README and the Dockerfile say the same; tests/unit/test_python_versions.py holds them together.
+# The Python versions the project supports, newest first. pyproject.toml's requires-python and the
+# README say the same, the Dockerfile runs one of them; tests/unit/test_python_versions.py holds
+# them together.
 PYTHONS := 3.13 3.12 3.11
 # .venv is made with PYTHON=/path/to/python when given, else with the newest of $(PYTHONS) that runs
 # as python3.13, python3.12, python3.11 or python3 on PATH (a pyenv shim of a version pyenv has not
