@@ -5,7 +5,8 @@ universe (63 or 34) or repeat; a value outside its scale; published ranks that c
 values (a higher value ranked below a lower one; ties may share or split ranks); a composite
 that is not the unweighted sum of its components where that is the formula (PAPI, 766).
 Warning: the composite formula is not published (PCI's weights, PAR INDEX, SIPAS, ICT Index),
-so the composite cannot be checked.
+so the composite cannot be checked; the edition is outside the methodology reference (seed
+index_methodologies), so it landed as published with methodology 'unknown' and no scale.
 """
 
 from __future__ import annotations
@@ -79,6 +80,13 @@ CHECKS: dict[str, tuple[str, str]] = {
                format('composite formula %%s is not published as a sum of the components: not checked',
                       composite_formula)
         from audit.index_editions where load_id = %(load_id)s and composite_formula <> 'sum'
+    """),
+    "methodology_unknown": ("warning", """
+        select index_code, period, 'total',
+               format('no methodology of %%s in dbt_project/seeds/index_methodologies.csv covers edition %%s:'
+                      ' landed as published with methodology unknown (no scale, no formula checked)',
+                      index_code, edition_year)
+        from audit.index_editions where load_id = %(load_id)s and methodology_version = 'unknown'
     """),
 }
 
