@@ -37,6 +37,7 @@ from ingest.indices.model import (
     list_version_for,
     methodology,
 )
+from ingest.indices.periods import PeriodError
 from ingest.indices.workbook import Row, sheets
 from ingest.text import fold
 
@@ -154,7 +155,7 @@ def find_layout(sheet: str, rows: list[Row]) -> Layout | None:
     return None
 
 
-def _edition_year(layout: Layout, rows: list[Row], path: Path) -> int:
+def _stated_year(layout: Layout, rows: list[Row], path: Path) -> int | None:
     """The composite header's year, else the sheet name's, the title rows', the file name's."""
     if layout.header_year is not None:
         return layout.header_year
@@ -163,19 +164,16 @@ def _edition_year(layout: Layout, rows: list[Row], path: Path) -> int:
         found = _YEAR.search(text)
         if found:
             return int(found.group(0))
-    raise ValueError(f"{path.name}: no edition year in the composite header, sheet name, title or file name;"
-                     " pass --edition")
+    return None
 
 
 def _choose(found: list[tuple[Layout, list[Row]]], path: Path, edition_year: int | None) -> tuple[Layout, list[Row]]:
     """The summary of the edition asked for, else of the latest edition, else the fullest."""
-    def year(item: tuple[Layout, list[Row]]) -> int:
-        return _edition_year(item[0], item[1], path)
-
-    if edition_year is not None:
-        asked = [item for item in found if item[0].header_year in (edition_year, None)]
-        found = asked or found
-    return max(found, key=lambda item: (year(item), len(item[0].scores), -found.index(item)))
+    years = [_stated_year(layout, rows, path) for layout, rows in found]
+    candidates = [i for i, year in enumerate(years) if edition_year is not None and year in (edition_year, None)]
+    best = max(candidates or range(len(found)),
+               key=lambda i: (years[i] or 0, len(found[i][0].scores), -i))
+    return found[best]
 
 
 def read(path: Path, edition_year: int | None = None) -> list[Edition]:
@@ -187,7 +185,10 @@ def read(path: Path, edition_year: int | None = None) -> list[Edition]:
             f"số' and at least {_MIN_SUBINDICES} sub-indices such as 'Gia nhập thị trường', 'Land Access')"
         )
     layout, rows = _choose(found, path, edition_year)
-    year = edition_year if edition_year is not None else _edition_year(layout, rows, path)
+    year = edition_year if edition_year is not None else _stated_year(layout, rows, path)
+    if year is None:
+        raise PeriodError(f"{path.name}: no edition year in the composite header, sheet name, title or file name;"
+                          " pass --edition")
     period = str(year)
     list_version = list_version_for(date(year, 12, 31))
     edition = Edition(INDEX_CODE, year, period, list_version, layout.sheet, methodology(INDEX_CODE, year))
