@@ -1,6 +1,8 @@
 """Land one index publication file as one load: audit.loads (source_kind 'index_publication',
 profile = the reader), its rows in raw.index_scores, one audit.index_editions row per edition
-(a PAPI workbook holds several), then the checks of ingest.indices.checks.
+(a PAPI workbook holds several), then the checks of ingest.indices.checks. The reader is the
+one `--index` or the file name names, else the one whose headers the file has (recognise.py);
+a file none fits, or that is not readable at all, is 'rejected' with the reason in one line.
 
 A file whose provinces do not all resolve is 'rejected' (error: every name with its nearest
 candidates) and nothing of it reaches raw. A critical check failure quarantines the load

@@ -1,12 +1,13 @@
 """Which reader a publication needs, told by its content when neither `--index` nor the file name
 says: each reader's own header signature. A workbook's sheets are read once and shown to the
-long template's header test, the PCI summary layout and the PAPI yearly sheet in turn; the 766
-dashboard (JSON, or a workbook none of those fit) is tried with its reader, which refuses rows
-without its columns (LayoutNotFound).
+long template's header test, the PCI summary layout and the PAPI yearly sheet in turn; a text
+file and the 766 dashboard (JSON, or a workbook none of those fit) are tried with their reader,
+which refuses a file without its header or columns (LayoutNotFound).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -25,7 +26,7 @@ def recognise(path: Path) -> str | None:
     Raises FileRejected when the file cannot be read at all (a damaged workbook, not JSON)."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
-        return TEMPLATE
+        return TEMPLATE if _is_template(path) else None
     if suffix == ".json":
         return dvc766.INDEX_CODE if _is_dashboard(path) else None
     found = workbook.sheets(path)
@@ -36,6 +37,18 @@ def recognise(path: Path) -> str | None:
     if any(papi.find_header(name, rows) for name, rows in found):
         return papi.INDEX_CODE
     return dvc766.INDEX_CODE if _is_dashboard(path) else None
+
+
+def _is_template(path: Path) -> bool:
+    try:
+        template.read(path)
+    except LayoutNotFound:
+        return False
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise FileRejected("unreadable_file", f"{path.name}: not UTF-8 delimited text ({exc})") from None
+    except (ValueError, LookupError):
+        return True   # the template's header, with rows its reader refuses: it says which
+    return True
 
 
 def _is_dashboard(path: Path) -> bool:

@@ -74,7 +74,10 @@ def _rows(path: Path) -> tuple[str, list[tuple[object, ...]]]:
     """(sheet name, rows) of the template; the CSV's 'sheet' is its file name."""
     if path.suffix.lower() in (".csv", ".txt"):
         text = path.read_text(encoding="utf-8-sig")
-        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
+        try:
+            dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
+        except csv.Error:   # one column, or no delimiter it knows: not the template, as its header will show
+            dialect = csv.excel
         return path.name, [tuple(cell.strip() or None for cell in row)
                            for row in csv.reader(io.StringIO(text), dialect)]
     for name, rows in sheets(path):
