@@ -1,14 +1,16 @@
 -- The crosswalk's roles agree with its codes and with the merger's shape (DOMAIN.md §3):
 -- an unchanged province keeps its code and is alone in its new province; an absorbing
 -- centre keeps its code and has company; an absorbed province's code is retired. 11
--- unchanged, 52 merged into 23, 29 codes retired.
+-- unchanged, 52 merged into 23, 29 codes retired. A province merged away before 2025 (Hà Tây,
+-- absorbed_before_2025) follows another old province and is not counted as company in 2025.
 with
 
 bridge as (
 
     select
         *,
-        count(*) over (partition by new_gso_code) as constituent_count
+        count(*) filter (where role <> 'absorbed_before_2025') over (partition by new_gso_code)
+            as constituent_count
     from {{ ref('bridge_province_2025') }}
 
 ),
@@ -24,6 +26,7 @@ row_problems as (
         when 'unchanged' then old_gso_code = new_gso_code and constituent_count = 1
         when 'absorbing_centre' then old_gso_code = new_gso_code and constituent_count > 1
         when 'absorbed' then old_gso_code <> new_gso_code and constituent_count > 1
+        when 'absorbed_before_2025' then old_gso_code <> new_gso_code
         else false
     end
 
@@ -31,7 +34,7 @@ row_problems as (
 
 expected_counts (role, row_count) as (
 
-    values ('unchanged', 11), ('absorbing_centre', 23), ('absorbed', 29)
+    values ('unchanged', 11), ('absorbing_centre', 23), ('absorbed', 29), ('absorbed_before_2025', 1)
 
 ),
 

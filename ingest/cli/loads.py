@@ -73,10 +73,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
         try:
             results.append(publish_file(url, path, index_code=args.index, edition_year=args.edition, run_id=run_id,
                                         reload=args.reload, root=ingest_batch.root_of(path, folders)))
-        except ValueError as exc:   # no reader for its name, no edition year: recorded as failed if started
-            results.append(PublishResult(path.name, None, None, "rejected", error=str(exc)))
+        except (ValueError, LookupError, TypeError) as exc:   # a reader's own fault: its load is recorded failed
+            results.append(PublishResult(path.name, None, None, "failed", error=f"{type(exc).__name__}: {exc}"))
     for r in results:
-        print(f"{r.name}  {r.profile}  load {r.load_id}  {r.rows_loaded} rows  {r.status}"
+        print(f"{r.name}  {r.profile or '-'}  load {r.load_id or '-'}  {r.rows_loaded} rows  {r.status}"
               f"{'  gate ' + r.gate_outcome if r.gate_outcome else ''}")
         if r.error and r.status != "duplicate":
             print(f"  {r.error}")

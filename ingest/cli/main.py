@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import traceback
 
 import psycopg
 
@@ -42,18 +43,28 @@ def main(argv: list[str] | None = None) -> int:
         check_all_settings()   # every PARWH_* setting, before any work
         return args.func(args)
     except (WarehouseError, MissingKeyError, ProfileError, FileNotFoundError, LimitSettingError) as exc:
-        print(f"parwh: error: {exc}", file=sys.stderr)
+        _error(exc)
         return EXIT_USAGE
     except psycopg.OperationalError as exc:
-        print(f"parwh: error: lost the warehouse connection: {exc}".rstrip(), file=sys.stderr)
+        _error(f"lost the warehouse connection: {exc}")
         return EXIT_FAILED
     except OSError as exc:  # disk full, no permission on landing/, archive/, site/: nothing of the warehouse lost
-        print(f"parwh: error: {exc}", file=sys.stderr)
+        _error(exc)
         return EXIT_FAILED
     except KeyboardInterrupt as exc:
         terminated = isinstance(exc, Terminated)
         print(f"parwh: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
         return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+    except Exception as exc:  # a fault of parwh itself: still one line, the traceback only with -v
+        if args.verbose:
+            traceback.print_exc()
+        _error(f"unexpected {type(exc).__name__}: {exc}" + ("" if args.verbose else " (-v shows where)"))
+        return EXIT_FAILED
+
+
+def _error(message: object) -> None:
+    """One line on stderr, whatever line breaks the message holds."""
+    print("parwh: error: " + " ".join(str(message).split()), file=sys.stderr)
 
 
 if __name__ == "__main__":

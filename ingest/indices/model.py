@@ -7,6 +7,7 @@ import functools
 from dataclasses import dataclass, field
 from datetime import date
 
+from ingest.indices import periods
 from ingest.reference import provinces
 from ingest.reference.provinces import Province, ProvinceLookupError
 from ingest.settings import SEEDS_DIR
@@ -16,6 +17,9 @@ METHODOLOGIES_FILE = REFERENCE_DIR / "index_methodologies.csv"
 COMPONENTS_FILE = REFERENCE_DIR / "index_components.csv"
 INDEX_CODES = ("PAR_INDEX", "SIPAS", "PAPI", "PCI", "ICT_INDEX", "DVC766")
 TOTAL = "total"
+# The methodology_version of an edition outside index_methodologies.csv: landed as published,
+# with no scale and no formula to check against, and a gate warning (checks.py).
+UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -63,17 +67,22 @@ class Methodology:
     edition_to: int | None
     publisher: str
     unit: str
-    total_scale_min: float
-    total_scale_max: float
+    total_scale_min: float | None   # None: unknown methodology
+    total_scale_max: float | None
     composite_formula: str  # 'sum' (checked) or anything else (not checkable: warning)
     components: dict[str, tuple[float, float]]  # component -> (scale_min, scale_max)
+    universe: int | None = None     # provinces ranked, when not every province of the list (PCI 2005: 42)
 
-    def scale(self, component: str) -> tuple[float, float]:
+    def scale(self, component: str) -> tuple[float | None, float | None]:
         """The component's scale; a component the reference does not list (a PAR INDEX field
         from the template) is on the index's total scale."""
         if component == TOTAL:
             return self.total_scale_min, self.total_scale_max
         return self.components.get(component, (self.total_scale_min, self.total_scale_max))
+
+    @property
+    def is_known(self) -> bool:
+        return self.methodology_version != UNKNOWN
 
 
 @dataclass
@@ -91,7 +100,12 @@ class Edition:
 
     @property
     def universe(self) -> int:
-        return len(provinces.provinces(self.list_version))
+        """Provinces the edition ranks: its methodology's coverage when partial, else every
+        province on its list on some day of its period (64 in 2008, Hà Tây included)."""
+        if self.methodology.universe is not None:
+            return self.methodology.universe
+        period = periods.parse(self.period)
+        return len(provinces.provinces(self.list_version, during=(period.first_day, period.last_day)))
 
 
 class Editions(list):
@@ -117,10 +131,12 @@ class UnresolvedProvinces(ValueError):
 
 
 class ProvinceResolver:
-    """Resolves names against one list, collecting every failure instead of stopping at the first."""
+    """Resolves names against one list, collecting every failure instead of stopping at the first.
+    Given the edition's period, a province not on the list during it (Hà Tây after 2008) fails too."""
 
-    def __init__(self, list_version: str):
+    def __init__(self, list_version: str, period: str | None = None):
         self.list_version = list_version
+        self.period = periods.parse(period) if period is not None else None
         self.problems: list[tuple[str, str]] = []
 
     def __call__(self, name: str, where: str, gso_code: str | None = None) -> Province | None:
@@ -131,6 +147,10 @@ class ProvinceResolver:
             return None
         if gso_code is not None and found.gso_code != gso_code:
             self.problems.append((where, f"name {name!r} is {found}, but the code given is {gso_code!r}"))
+            return None
+        gone = self.period and provinces.not_in_force(found, self.period.first_day, self.period.last_day)
+        if gone:
+            self.problems.append((where, f"name {name!r}: {gone}"))
             return None
         return found
 
@@ -164,22 +184,25 @@ def methodologies() -> tuple[Methodology, ...]:
                 total_scale_max=float(row["total_scale_max"]),
                 composite_formula=row["composite_formula"],
                 components=components.get((row["index_code"], row["methodology_version"]), {}),
+                universe=int(row["universe"]) if row["universe"] else None,
             )
             for row in csv.DictReader(handle)
         )
 
 
 def methodology(index_code: str, edition_year: int) -> Methodology:
-    """The methodology an edition was published under (index_methodologies.csv)."""
+    """The methodology an edition was published under (index_methodologies.csv). An edition no
+    row covers is not refused: its methodology is UNKNOWN (no scale, no formula to check), and
+    the load checks warn that it is."""
     if index_code not in INDEX_CODES:
         raise ValueError(f"unknown index code {index_code!r}; one of {', '.join(INDEX_CODES)}")
-    for found in methodologies():
-        if found.index_code == index_code and found.edition_from <= edition_year <= (found.edition_to or 9999):
+    known = [m for m in methodologies() if m.index_code == index_code]
+    for found in known:
+        if found.edition_from <= edition_year <= (found.edition_to or 9999):
             return found
-    raise ValueError(
-        f"no methodology of {index_code} covers edition {edition_year}: add a row to "
-        f"{METHODOLOGIES_FILE}"
-    )
+    publishers = {m.publisher for m in known}
+    return Methodology(index_code, UNKNOWN, edition_year, edition_year,
+                       publishers.pop() if len(publishers) == 1 else "", "", None, None, UNKNOWN, {})
 
 
 def as_number(value: object) -> float | None:

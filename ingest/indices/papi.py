@@ -69,21 +69,28 @@ def _edition_year(sheet_name: str) -> int | None:
     return int(found.group(0)) if found else None
 
 
+def find_header(sheet_name: str, rows: list[Row]) -> tuple[int, int, tuple[int, int, dict[str, int]]] | None:
+    """(edition year, header row index, (code column, name column, component columns)) of a
+    yearly PAPI sheet, or None when the sheet is not one."""
+    year = _edition_year(sheet_name)
+    header = next(((i, c) for i, row in enumerate(rows[:10]) if (c := _columns(row))), None)
+    return None if year is None or header is None else (year, *header)
+
+
 def read(path: Path, edition_year: int | None = None) -> list[Edition]:
     """Every year's edition in the workbook (only `edition_year`'s when given)."""
     editions: list[Edition] = []
     problems: list[tuple[str, str]] = []
     for sheet_name, rows in sheets(path):
-        year = _edition_year(sheet_name)
-        header = next(((i, c) for i, row in enumerate(rows[:10]) if (c := _columns(row))), None)
-        if year is None or header is None or (edition_year is not None and year != edition_year):
+        found = find_header(sheet_name, rows)
+        if found is None or (edition_year is not None and found[0] != edition_year):
             continue
-        header_index, (code_column, name_column, components) = header
+        year, header_index, (code_column, name_column, components) = found
         if TOTAL not in components or len(components) < 2:
-            raise ValueError(f"{path.name}!{sheet_name}: no PAPI dimension or composite columns in the header")
+            raise LayoutNotFound(f"{path.name}!{sheet_name}: no PAPI dimension or composite columns in the header")
         list_version = list_version_for(date(year, 12, 31))
         edition = Edition(INDEX_CODE, year, str(year), list_version, sheet_name, methodology(INDEX_CODE, year))
-        resolve = ProvinceResolver(list_version)
+        resolve = ProvinceResolver(list_version, str(year))
         for row_number, row in enumerate(rows[header_index + 1:], start=header_index + 2):
             code = as_number(row[code_column]) if code_column < len(row) else None
             if code is None or code == MAX_SCORE_CODE:

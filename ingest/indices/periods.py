@@ -32,6 +32,15 @@ class Period:
     year: int
     last_day: date
 
+    @property
+    def first_day(self) -> date:
+        """A quarter's or a month's first day; a year (or year to date) starts on 1 January."""
+        if "-Q" in self.label:
+            return date(self.year, self.last_day.month - 2, 1)
+        if "-YTD-" in self.label or self.label == str(self.year):
+            return date(self.year, 1, 1)
+        return self.last_day.replace(day=1)
+
 
 def _month_end(year: int, month: int) -> date:
     if not 1 <= month <= 12:

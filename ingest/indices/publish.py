@@ -2,7 +2,9 @@
 profile = the reader), its province rows in raw.index_scores and its department and commune rows
 (766) in raw.agency_index_scores, one audit.index_editions row per edition (a PAPI workbook or a
 766 export holds several), one audit.skipped_sheets row per sheet the reader read past, then
-the checks of ingest.indices.checks.
+the checks of ingest.indices.checks. The reader is the one `--index` or the file name names, else
+the one whose headers the file has (recognise.py); a file none fits, or that is not readable at
+all, is 'rejected' with the reason in one line.
 
 A file whose provinces do not all resolve is 'rejected' (error: every name with its nearest
 candidates) and nothing of it reaches raw. A critical check failure quarantines the load
@@ -17,6 +19,8 @@ the same reader, --index and --edition is a duplicate unless reload=True.
 
 from __future__ import annotations
 
+import csv
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +30,7 @@ from psycopg import sql
 
 from ingest import intake
 from ingest.errors import FileRejected
-from ingest.indices import checks, dvc766, papi, pci, periods, template
+from ingest.indices import checks, dvc766, papi, pci, periods, recognise, template
 from ingest.indices.model import Edition, LayoutNotFound, SkippedSheet, UnresolvedProvinces
 from ingest.runtime import load_audit
 
@@ -40,6 +44,9 @@ READERS: dict[str, tuple[str, Reader]] = {
 # Indices published only as PDF or infographics: typed into the long template.
 TEMPLATE_INDICES = ("PAR_INDEX", "SIPAS", "ICT_INDEX")
 TEMPLATE = (template.READER, template.read)
+# What a reader raises for a file it cannot take: the load is rejected with the reason.
+REJECTING = (UnresolvedProvinces, LayoutNotFound, template.TemplateRowsInvalid, periods.PeriodError,
+             json.JSONDecodeError, UnicodeDecodeError, csv.Error)
 RAW_COLUMNS = (
     "_load_id", "_row_number", "index_code", "edition_year", "period", "unit_name", "gso_code", "component",
     "value", "rank_published", "source_sheet", "methodology_version", "list_version", "universe", "scale_min",
@@ -65,9 +72,10 @@ class PublishResult:
     skipped_sheets: list[SkippedSheet] = field(default_factory=list)  # also in audit.skipped_sheets
 
 
-def _choose_reader(path: Path, index_code: str | None) -> tuple[str, Reader]:
+def _choose_reader(path: Path, index_code: str | None) -> tuple[str, Reader] | None:
     """The reader of `index_code`, else the one the file name names ('PCI_2016.xlsx',
-    'dvc766_2025-Q3.json', 'par_index_2023.csv'); any .csv is the long template."""
+    'dvc766_2025-Q3.json', 'par_index_2023.csv'; any .csv is the long template), else None:
+    the file's content will tell (_recognised)."""
     if index_code is not None:
         if index_code in TEMPLATE_INDICES:
             return TEMPLATE
@@ -82,7 +90,17 @@ def _choose_reader(path: Path, index_code: str | None) -> tuple[str, Reader]:
     for code, reader in READERS.items():
         if code.lower() in stem:
             return reader
-    raise ValueError(f"{path.name}: cannot tell which index it publishes from its name; pass --index")
+    return None
+
+
+def _recognised(path: Path) -> tuple[str, Reader]:
+    """The reader whose header signature the file has (ingest.indices.recognise)."""
+    found = recognise.recognise(path)
+    if found is None:
+        raise FileRejected("unrecognised_publication",
+                           f"{path.name}: neither its name nor its content says which index it publishes: found "
+                           f"none of {recognise.LOOKED_FOR}; pass --index if it is one")
+    return TEMPLATE if found == recognise.TEMPLATE else READERS[found]
 
 
 def _text(value: object) -> str | None:
@@ -151,17 +169,19 @@ def publish_file(
     '2025-Q3', '2025-10' or '2025-YTD-10' (by default taken from the sheet or file name).
     `root` is the folder the file was found in (links must not lead out of it)."""
     path = Path(path)
-    profile, read = _choose_reader(path, index_code)
+    reader = _choose_reader(path, index_code)
     budget = intake.TimeBudget.start(path.name)
     snapshot = rejection = None
     try:
         with budget.active():
             intake.check_location(path, root)
             snapshot = intake.take_snapshot(path)
+            reader = reader or _recognised(path)   # read only once it is known to be a file inside its folder
     except FileRejected as exc:
         rejection = f"{exc.reason_code}: {exc.message}"
     except OSError as exc:
         rejection = str(intake.unreadable(path.name, exc))
+    profile, read = reader or (None, None)
     sha256 = snapshot.sha256 if snapshot else intake.unread_identity(path)
     key = load_audit.load_key(sha256, reload=reload, reader=profile, index=index_code,
                          edition=None if edition_year is None else str(edition_year))
@@ -199,9 +219,13 @@ def _land(conn: psycopg.Connection, load_id: int, path: Path, profile: str, read
         message = f"{error.reason_code}: {error.message}"
         _finish(conn, load_id, "rejected", message)
         return PublishResult(path.name, profile, load_id, "rejected", error=message)
-    except (UnresolvedProvinces, LayoutNotFound, template.TemplateRowsInvalid, periods.PeriodError) as error:
-        _finish(conn, load_id, "rejected", str(error))
-        return PublishResult(path.name, profile, load_id, "rejected", error=str(error))
+    except REJECTING as error:
+        if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError, csv.Error)):
+            message = f"unreadable_file: {path.name}: not UTF-8 text of its kind ({type(error).__name__}: {error})"
+        else:
+            message = str(error) if path.name in str(error) else f"{path.name}: {error}"
+        _finish(conn, load_id, "rejected", message)
+        return PublishResult(path.name, profile, load_id, "rejected", error=message)
     except Exception as error:  # a broken file must leave a finished audit row, then surface
         _finish(conn, load_id, "failed", f"{type(error).__name__}: {error}")
         raise

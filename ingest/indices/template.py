@@ -30,6 +30,7 @@ from ingest.indices.model import (
     LayoutNotFound,
     ProvinceResolver,
     Score,
+    UnresolvedProvinces,
     as_number,
     list_version_for,
     methodology,
@@ -73,16 +74,19 @@ def _rows(path: Path) -> tuple[str, list[tuple[object, ...]]]:
     """(sheet name, rows) of the template; the CSV's 'sheet' is its file name."""
     if path.suffix.lower() in (".csv", ".txt"):
         text = path.read_text(encoding="utf-8-sig")
-        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
+        try:
+            dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
+        except csv.Error:   # one column, or no delimiter it knows: not the template, as its header will show
+            dialect = csv.excel
         return path.name, [tuple(cell.strip() or None for cell in row)
                            for row in csv.reader(io.StringIO(text), dialect)]
     for name, rows in sheets(path):
-        if rows and _header(rows[0]) is not None:
+        if rows and header(rows[0]) is not None:
             return name, rows
     raise LayoutNotFound(f"{path.name}: no sheet starts with the template header {', '.join(COLUMNS)}")
 
 
-def _header(row: tuple[object, ...]) -> dict[str, int] | None:
+def header(row: tuple[object, ...]) -> dict[str, int] | None:
     folded = {fold(str(cell)): i for i, cell in enumerate(row) if cell is not None}
     found = {column: folded[fold(column)] for column in COLUMNS if fold(column) in folded}
     return found if all(c in found for c in _REQUIRED) else None
@@ -92,8 +96,8 @@ def read(path: Path, edition: int | str | None = None) -> list[Edition]:
     """Every (index, edition) of the template (only `edition`'s when given)."""
     path = Path(path)
     sheet, rows = _rows(path)
-    header = _header(rows[0]) if rows else None
-    if header is None:
+    columns = header(rows[0]) if rows else None
+    if columns is None:
         present = {fold(str(cell)) for cell in (rows[0] if rows else ()) if cell is not None}
         missing = ", ".join(c for c in _REQUIRED if fold(c) not in present)
         raise LayoutNotFound(f"{path.name}: the first row must name the columns {', '.join(COLUMNS)} "
@@ -104,7 +108,7 @@ def read(path: Path, edition: int | str | None = None) -> list[Edition]:
     problems: list[str] = []
     for number, row in enumerate(rows[1:], start=2):
         def cell(column: str, row: tuple[object, ...] = row) -> object:
-            index = header.get(column)
+            index = columns.get(column)
             return row[index] if index is not None and index < len(row) else None
 
         if all(cell(c) is None for c in _REQUIRED):
@@ -129,7 +133,7 @@ def read(path: Path, edition: int | str | None = None) -> list[Edition]:
         list_version = list_version_for(period.last_day)
         current = editions.setdefault((index_code, period.label), Edition(
             index_code, period.year, period.label, list_version, sheet, method))
-        resolve = resolvers.setdefault(list_version, ProvinceResolver(list_version))
+        resolve = resolvers.setdefault(period.label, ProvinceResolver(list_version, period.label))
         province = resolve(str(cell("province")), where)
         if province is None:
             continue
@@ -141,8 +145,9 @@ def read(path: Path, edition: int | str | None = None) -> list[Edition]:
         ))
     if problems:
         raise TemplateRowsInvalid(path.name, problems)
-    for resolve in resolvers.values():
-        resolve.raise_if_any(path.name)
+    unresolved = [problem for resolve in resolvers.values() for problem in resolve.problems]
+    if unresolved:
+        raise UnresolvedProvinces(path.name, unresolved)
     if not editions:
         raise LayoutNotFound(f"{path.name}: the template has no rows" +
                              (f" for edition {wanted}" if wanted else ""))

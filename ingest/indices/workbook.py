@@ -1,13 +1,15 @@
 """Sheets of a published workbook as rows of cell values: .xlsx via openpyxl, .xls (Excel
 97–2003, the older editions) via xlrd. Text is NFC-normalised so composed and decomposed
-Unicode read the same."""
+Unicode read the same. A file that is not a readable workbook is rejected (FileRejected
+'unreadable_spreadsheet', one line), never a library's traceback."""
 
 from __future__ import annotations
 
 import unicodedata
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
+
+from ingest.errors import FileRejected
 
 Row = tuple[object, ...]
 
@@ -19,18 +21,29 @@ def _clean(value: object) -> object:
     return value
 
 
-def sheets(path: Path) -> Iterator[tuple[str, list[Row]]]:
+def sheets(path: Path) -> list[tuple[str, list[Row]]]:
     """(sheet name, rows) of every sheet, in workbook order."""
     suffix = path.suffix.lower()
-    if suffix == ".xls":
-        import xlrd
+    if suffix not in (".xls", ".xlsx", ".xlsm"):
+        raise FileRejected("not_a_workbook", f"{path.name}: not an Excel workbook (.xlsx or .xls)")
+    try:
+        return _xls(path) if suffix == ".xls" else _xlsx(path)
+    except FileRejected:
+        raise
+    except Exception as exc:  # xlrd and openpyxl raise many kinds of errors on damaged files
+        raise FileRejected("unreadable_spreadsheet", f"{path.name}: not a readable {suffix[1:].upper()} workbook "
+                                                     f"({type(exc).__name__}: {exc})") from None
 
-        book = xlrd.open_workbook(str(path))
-        for sheet in book.sheets():
-            yield sheet.name, [tuple(_clean(v) for v in sheet.row_values(r)) for r in range(sheet.nrows)]
-        return
-    if suffix not in (".xlsx", ".xlsm"):
-        raise ValueError(f"{path.name}: not an Excel workbook (.xlsx or .xls)")
+
+def _xls(path: Path) -> list[tuple[str, list[Row]]]:
+    import xlrd
+
+    book = xlrd.open_workbook(str(path))
+    return [(sheet.name, [tuple(_clean(v) for v in sheet.row_values(r)) for r in range(sheet.nrows)])
+            for sheet in book.sheets()]
+
+
+def _xlsx(path: Path) -> list[tuple[str, list[Row]]]:
     import openpyxl
 
     with warnings.catch_warnings():
@@ -38,8 +51,7 @@ def sheets(path: Path) -> Iterator[tuple[str, list[Row]]]:
         warnings.simplefilter("ignore", UserWarning)
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
-            read = [(sheet.title, [tuple(_clean(v) for v in row) for row in sheet.iter_rows(values_only=True)])
+            return [(sheet.title, [tuple(_clean(v) for v in row) for row in sheet.iter_rows(values_only=True)])
                     for sheet in book.worksheets]
         finally:
             book.close()
-    yield from read

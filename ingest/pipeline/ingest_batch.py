@@ -149,7 +149,7 @@ def publish_index_file(warehouse_url: str, path: Path, run_id: str) -> FileLoad 
         result = publish_file(warehouse_url, path, run_id=run_id, root=_index_folder(paths().landing))
         load = FileLoad(path.name, result.load_id, result.status, result.rows_loaded, 0,
                         result.error if result.status not in ("loaded", "duplicate") else None)
-    except ValueError as exc:  # no reader for the file name: nothing was loaded
+    except ValueError as exc:  # a reader's own fault: its load is recorded failed, the file set aside
         load = FileLoad(path.name, None, "rejected", error=str(exc))
     if load.error is None or not load.error.startswith("file_changed_while_read"):
         landing_folders.file_away(path, load.status, load.error)

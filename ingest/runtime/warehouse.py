@@ -182,6 +182,8 @@ def url() -> str:
     """The warehouse URL every component uses; starts the embedded server when needed."""
     configured = os.environ.get("WAREHOUSE_URL")
     if configured:
+        if urlsplit(configured).scheme not in ("postgresql", "postgres"):
+            raise WarehouseError(f"WAREHOUSE_URL={redact(configured)!r} is not a postgresql:// URL")
         return configured
     return start_embedded()
 

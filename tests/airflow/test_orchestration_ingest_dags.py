@@ -73,8 +73,9 @@ def test_portal_ingest_loads_each_export_once_and_leaves_the_index_files(ingeste
 
 def test_index_publications_takes_the_index_folder(ingested):
     loads = ingested["snapshots"]["index_publications"][len(ingested["portal"]):]
-    assert [(kind, name, status) for kind, name, status in loads] == [
-        ("index_publication", PCI.name, "loaded")]
+    # The notes are no publication: their rejection is recorded like any bad file's.
+    assert sorted((kind, name, status) for kind, name, status in loads) == [
+        ("index_publication", PCI.name, "loaded"), ("index_publication", "notes.txt", "rejected")]
     assert ingested["snapshots"]["index_publications:assets"] == [
         schedule.PORTAL_ASSET_URI, schedule.INDEX_ASSET_URI]
 
@@ -85,7 +86,7 @@ def test_every_file_is_filed_away_and_an_unknown_one_says_why(ingested):
     archived = {p.name for p in (home / "archive").rglob("*") if p.is_file()}
     assert archived == {p.name for p in ingested["portal"]} | {PCI.name}
     why = (home / "quarantine" / "notes.txt.why.txt").read_text(encoding="utf-8")
-    assert "status: rejected" in why and "notes.txt" in why
+    assert "status: rejected" in why and "notes.txt" in why and "unrecognised_publication" in why
 
 
 def test_only_a_run_that_loaded_something_announces_it(ingested):

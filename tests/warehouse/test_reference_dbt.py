@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -29,6 +30,7 @@ from tests.support import province_workbooks as workbooks
 pytestmark = pytest.mark.warehouse
 
 AS_OF = "2025-09-30"
+EVER = (date.min, date.max)  # every province that was ever on a list (Hà Tây included)
 # The project's default (its unit tests assume it, so the build keeps it).
 WORKING_HOURS_PER_DAY = yaml.safe_load((paths().dbt_project / "dbt_project.yml").read_text())["vars"][
     "working_hours_per_day"]
@@ -157,14 +159,17 @@ def _test_outcomes(result: Any) -> dict[str, tuple[str, int]]:
 
 def test_dim_province_holds_both_lists_as_the_python_reference(built_url):
     rows = _rows(built_url, "select * from marts.dim_province")
-    assert {(r["gso_code"], r["list_version"], r["province_name"]) for r in rows} == {
-        (p.gso_code, p.list_version, p.name) for p in provinces.provinces()
+    assert {(r["gso_code"], r["list_version"], r["province_name"], r["valid_from"], r["valid_to"]) for r in rows} == {
+        (p.gso_code, p.list_version, p.name, p.valid_from, p.valid_to) for p in provinces.provinces(during=EVER)
     }
     assert all(r["province_key"] == f"{r['gso_code']}-{r['list_version']}" for r in rows)
     by_version = {v: [r for r in rows if r["list_version"] == v] for v in ("2004", "2025")}
-    assert (len(by_version["2004"]), len(by_version["2025"])) == (63, 34)
-    assert {(r["valid_from"].isoformat(), r["valid_to"].isoformat()) for r in by_version["2004"]} == {
-        ("2004-01-01", "2025-06-30")}
+    # Hà Tây (28) is on the 2004 list until it merged into Hà Nội: 64 rows, 63 on the list's last day.
+    assert (len(by_version["2004"]), len(by_version["2025"])) == (64, 34)
+    assert {(r["valid_from"].isoformat(), r["valid_to"].isoformat()) for r in by_version["2004"]
+            if r["gso_code"] != "28"} == {("2004-01-01", "2025-06-30")}
+    [ha_tay] = [r for r in by_version["2004"] if r["gso_code"] == "28"]
+    assert (ha_tay["province_name"], ha_tay["valid_to"].isoformat()) == ("Hà Tây", "2008-07-31")
     assert {(r["valid_from"].isoformat(), r["valid_to"]) for r in by_version["2025"]} == {("2025-07-01", None)}
     assert all(r["official_name"].endswith(r["province_name"]) for r in rows)
     assert {r["unit_type"] for r in rows if r["official_name"].startswith("Thành phố ")} == {"city"}
@@ -186,15 +191,20 @@ def test_dim_province_contract_key_and_grants(built_url):
 
 def test_bridge_maps_every_old_code_to_exactly_one_new_province(built_url):
     bridge = _rows(built_url, "select * from marts.bridge_province_2025")
-    assert sorted(r["old_gso_code"] for r in bridge) == sorted(p.gso_code for p in provinces.provinces("2004"))
+    assert sorted(r["old_gso_code"] for r in bridge) == sorted(
+        p.gso_code for p in provinces.provinces("2004", during=EVER))
     assert {r["new_gso_code"] for r in bridge} == {p.gso_code for p in provinces.provinces("2025")}
+    # Hà Tây follows Hà Nội, which took it in on 2008-08-01 and kept its code in 2025.
+    [ha_tay] = [r for r in bridge if r["old_gso_code"] == "28"]
+    assert (ha_tay["new_gso_code"], ha_tay["old_province_name"], ha_tay["new_province_name"], ha_tay["role"]) == (
+        "01", "Hà Tây", "Hà Nội", "absorbed_before_2025")
     for row in bridge:
         assert row["old_province_name"] == provinces.province(row["old_gso_code"], "2004").name
         assert row["new_province_name"] == provinces.province(row["new_gso_code"], "2025").name
     assert {r["old_gso_code"] for r in bridge if r["is_code_now_other_province"]} == {
         "15", "24", "44", "52", "80", "82", "91"}
     assert {(r["role"], r["is_code_kept_for_larger_territory"]) for r in bridge} == {
-        ("unchanged", False), ("absorbing_centre", True), ("absorbed", False)}
+        ("unchanged", False), ("absorbing_centre", True), ("absorbed", False), ("absorbed_before_2025", False)}
 
 
 def test_province_checks_ran_and_passed(built):

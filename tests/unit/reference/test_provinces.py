@@ -55,6 +55,39 @@ def test_the_lists_have_63_and_34_provinces_named_as_in_the_crosswalk():
         assert provinces.province(row["old_code"], "2004").name in row["old_name"]
 
 
+def test_ha_tay_is_on_the_2004_list_until_it_merged_into_ha_noi():
+    before, after = (date(2008, 1, 1), date(2008, 7, 31)), (date(2008, 8, 1), date(2008, 12, 31))
+    assert len(provinces.provinces("2004", during=before)) == 64
+    assert len(provinces.provinces("2004", during=after)) == 63
+    assert len(provinces.provinces("2004", during=(date(2008, 1, 1), date(2008, 12, 31)))) == 64  # any day counts
+    ha_tay = provinces.province("28", "2004")
+    assert (ha_tay.name, ha_tay.valid_from, ha_tay.valid_to) == ("Hà Tây", date(2004, 1, 1), date(2008, 7, 31))
+    assert ha_tay not in provinces.provinces("2004")   # the list as it stood at its end: 63
+    assert resolve("Ha Tay", on=date(2007, 6, 1)) == ha_tay
+    assert resolve("TỈNH HÀ TÂY", list_version="2004") == ha_tay
+    with pytest.raises(ProvinceNotFound, match=r"merged into Hà Nội \(01, list 2004\) on 2008-08-01"):
+        resolve("Hà Tây", on=date(2016, 4, 1))
+    with pytest.raises(ProvinceNotFound):
+        resolve("Hà Tây", on=date(2025, 7, 1))        # not on the 2025 list at all
+    assert resolve("Hà Nội", on=date(2007, 6, 1)).gso_code == "01"
+
+
+def test_seed_rows_refuse_territory_changes_that_contradict_the_crosswalk(tmp_path):
+    header = ",".join(provinces.CHANGE_COLUMNS) + "\n"
+    cases = {
+        "28,2004,Tỉnh Hà Tây,2008-08-01,merged,99\n": "no province 99",
+        "01,2004,Thành phố Hà Nội,2008-08-01,merged,28\n": "no province 28",
+        "26,2004,Tỉnh Vĩnh Yên,2008-08-01,ceded_part,01\n": "not the name of code 26",
+        "28,2004,Tỉnh Hà Tây,2008-08-01,split,01\n": "change must be",
+        "79,2004,Thành phố Hồ Chí Minh,2008-08-01,merged,01\n": "also in province_crosswalk_2025.csv",
+    }
+    for row, message in cases.items():
+        changes = tmp_path / "changes.csv"
+        changes.write_text(header + row, encoding="utf-8")
+        with pytest.raises(ValueError, match=message):
+            provinces.province_seed_rows(provinces.CROSSWALK_FILE, changes)
+
+
 def test_every_old_code_maps_to_one_new_province_and_every_new_one_has_constituents():
     crosswalk = _crosswalk()
     old_codes = [row["old_code"] for row in crosswalk]
