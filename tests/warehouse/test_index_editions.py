@@ -30,6 +30,8 @@ from tests.support.paths import REAL_FIXTURES
 from tests.warehouse.test_index_marts import write_template_csv
 from tests.warehouse.test_indices_766 import synthetic_dashboard_rows, synthetic_par_index_rows
 
+pytestmark = pytest.mark.warehouse
+
 SYNTHETIC_YEARS = sorted(pci_editions.EDITION_LAYOUTS)
 PAPI_2010_PROVINCES = 30   # PAPI 2010 surveyed 30 provinces; no methodology row covers 2010
 
