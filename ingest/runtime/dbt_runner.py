@@ -86,7 +86,7 @@ def run_dbt(
     with _invocation_lock, _environment(environment):
         result = dbtRunner().invoke(command)
     if isinstance(result.exception, KeyboardInterrupt):   # dbtRunner hands back even an interruption
-        end_sessions(warehouse_url, environment["PARWH_DB_APPLICATION_NAME"])
+        end_sessions(warehouse_url, environment["PGAPPNAME"])
         raise result.exception
     if not result.success:
         raise DbtBuildError(args, failing_nodes(result), _describe(result.exception))
@@ -129,7 +129,9 @@ def _describe(exception: BaseException | None) -> str | None:
 
 
 def application_name() -> str:
-    """The application name of this process's dbt sessions (dbt_project/profiles.yml reads it)."""
+    """The application name of this process's dbt sessions, given to libpq as PGAPPNAME (the profile
+    leaves it unset: dbt counts the profile's application_name in its partial-parse key, so a name
+    per process would make every invocation parse the whole project again)."""
     return f"parwh-dbt-{os.getpid()}"
 
 
@@ -162,7 +164,7 @@ def _client_check_options(warehouse_url: str) -> str:
 
 def _dbt_environment(warehouse_url: str, target_path: Path | None) -> dict[str, str]:
     env = warehouse.parse_url(warehouse_url).as_env()
-    env["PARWH_DB_APPLICATION_NAME"] = application_name()
+    env["PGAPPNAME"] = application_name()
     env["PGOPTIONS"] = _client_check_options(warehouse_url)
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     env["DO_NOT_TRACK"] = "1"

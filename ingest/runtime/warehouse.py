@@ -174,8 +174,10 @@ def embedded_url_without_starting() -> str:
 
 
 def dbt_env_for_airflow() -> dict[str, str]:
-    """PARWH_DB_* variables for dbt tasks, computed at DAG parse time without touching the server."""
-    return parse_url(os.environ.get("WAREHOUSE_URL") or embedded_url_without_starting()).as_env()
+    """PARWH_DB_* variables for dbt tasks, computed at DAG parse time without touching the server, and
+    the name their sessions carry (libpq's PGAPPNAME; `parwh build` adds its pid, ingest.runtime.dbt_runner)."""
+    return {**parse_url(os.environ.get("WAREHOUSE_URL") or embedded_url_without_starting()).as_env(),
+            "PGAPPNAME": "parwh-dbt"}
 
 
 def url() -> str:
