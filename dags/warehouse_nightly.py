@@ -28,6 +28,7 @@ their trigger time), so re-running a day gives the same marts.
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pendulum
@@ -98,6 +99,12 @@ def warehouse_nightly():
                 # dbt's threads have the other core (bench/README.md).
                 "invocation_mode": InvocationMode.SUBPROCESS,
                 "dbt_executable_path": str(DBT_EXECUTABLE),
+                # A failed build is retried at once: cosmos' producer skips its retry (it never runs a
+                # second build), and only then, the producer over, does a node's retry run that node
+                # itself. With the DAG's back-off a node could retry first, still see the producer
+                # "up for retry", and fail on the build's old result (tests/airflow/test_nightly_watcher.py).
+                "retry_delay": timedelta(0),
+                "retry_exponential_backoff": False,
             },
         ),
         render_config=RenderConfig(

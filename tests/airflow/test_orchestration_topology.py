@@ -127,6 +127,17 @@ class Api:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"{}")
 
+    def task_instances(self, run_path: str) -> list[dict]:
+        """Every task instance of the run, page by page: the API returns at most its page limit
+        (100 by default) whatever `limit` asks, and the nightly has more tasks than that."""
+        instances: list[dict] = []
+        while True:
+            page = self.call("GET", f"{run_path}/taskInstances?limit=100&offset={len(instances)}")
+            instances += page["task_instances"]
+            total = page.get("total_entries")
+            if len(page["task_instances"]) < 100 or (total is not None and len(instances) >= total):
+                return instances
+
     def wait_until(self, what: str, probe, timeout: float, topology: Topology):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -150,7 +161,7 @@ class Api:
                 state = self.call("GET", path)["state"]
                 if state in ("success", "failed"):
                     return state
-                instances = self.call("GET", path + "/taskInstances?limit=500")["task_instances"]
+                instances = self.task_instances(path)
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 instances = None
             if instances is not None:
@@ -226,7 +237,7 @@ def nightly_on_celery(admin_url, dbt_manifest, tmp_path_factory):
         path = f"/api/v2/dags/warehouse_nightly/dagRuns/{run['dag_run_id']}"
         started = time.monotonic()
         state = api.wait_for_run(path, topology)
-        instances = api.call("GET", path + "/taskInstances?limit=500")["task_instances"]
+        instances = api.task_instances(path)
         runs = api.call("GET", "/api/v2/dags/warehouse_nightly/dagRuns")["dag_runs"]
         yield {"url": url, "state": state, "instances": instances, "files": files, "home": home, "runs": runs,
                "as_of": schedule.as_of_date(slot),
@@ -244,6 +255,7 @@ def test_the_nightly_succeeds_on_celery_through_the_rest_api(nightly_on_celery):
     ids = {ti["task_id"] for ti in nightly_on_celery["instances"]}
     assert {"prepare_warehouse", "ingest_landing_files", "source_freshness", "mart_gate", "publish_site"} <= ids
     assert {"dbt.fct_dossiers.run", "dbt.fct_dossiers.test"} <= ids
+    assert len(ids) == len(nightly_on_celery["instances"]) > 100, "every task instance of the run, each once"
     assert {ti["hostname"] for ti in nightly_on_celery["instances"]} - {""}, "no task ran on a worker"
     assert len(nightly_on_celery["runs"]) == 1, "the scheduler added a run of its own"
 
