@@ -21,9 +21,7 @@ placed as (
     select
         published.*,
         {{ index_period_grain('published.period') }} as period_grain,
-        -- the value oriented so that larger is better, for ranking
-        case when coalesce(methodologies.higher_is_better, true) then published.value else -published.value end
-            as ranking_value
+        {{ index_ranking_value('published.value', 'methodologies.higher_is_better') }} as ranking_value
     from published
     left join methodologies
         on methodologies.index_code = published.index_code

@@ -214,9 +214,7 @@ placed as (
         scores.*,
         scores.gso_code || '-' || scores.list_version as province_key,
         {{ index_period_grain('scores.period') }} as period_grain,
-        -- the value oriented so that larger is better, for ranking
-        case when coalesce(methodologies.higher_is_better, true) then scores.value else -scores.value end
-            as ranking_value
+        {{ index_ranking_value('scores.value', 'methodologies.higher_is_better') }} as ranking_value
     from scores
     left join methodologies
         on methodologies.index_code = scores.index_code
